@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Overlay virtio-simple onto a QEMU 7.2 source tree: copy our sources and
+# the protocol header in, and add the few lines that register the device
+# (meson.build, Kconfig, the device-name table, trace-events).
+#
+# Idempotent, and a file is rewritten only when its content changes, so an
+# edit under device/ leads to an incremental rebuild of just that file.
+# The build cache is keyed by a hash of this script: change it and the
+# build starts from a fresh configure.
+set -euo pipefail
+src=${1:?usage: wire-into-qemu.sh QEMU_SOURCE_DIR}
+dev=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$dev/.." && pwd)
+[ -f "$src/hw/virtio/virtio.c" ] || { echo "not a QEMU tree: $src" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# install_if_changed NEW DEST: keep DEST's mtime when nothing changed.
+install_if_changed() {
+	cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"
+}
+
+# Our files.
+for f in hw/virtio/virtio-simple.c hw/virtio/virtio-simple-pci.c \
+	 include/hw/virtio/virtio-simple.h; do
+	install_if_changed "$dev/$f" "$src/$f"
+done
+
+# The protocol header, converted by QEMU's own cp_portable().
+eval "$(sed -n '/^cp_portable() {/,/^}/p' "$src/scripts/update-linux-headers.sh")"
+cp_portable "$top/include/uapi/virtio_simple.h" "$tmp"
+install_if_changed "$tmp/virtio_simple.h" \
+	"$src/include/standard-headers/linux/virtio_simple.h"
+
+# A marked block, replaced wholesale, so re-running never duplicates it.
+begin='# virtio-simple begin'
+end='# virtio-simple end'
+strip_block() { sed "/^$begin\$/,/^$end\$/d" "$1"; }
+
+# meson.build: before the PCI source set is folded into virtio_ss.
+strip_block "$src/hw/virtio/meson.build" | awk -v b="$begin" -v e="$end" '
+	/^virtio_ss.add_all\(when: .CONFIG_VIRTIO_PCI./ {
+		print b
+		print "virtio_ss.add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple.c'\''))"
+		print "virtio_pci_ss.add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple-pci.c'\''))"
+		print e
+	}
+	{ print }' > "$tmp/meson.build"
+grep -q virtio-simple-pci.c "$tmp/meson.build" || { echo "hw/virtio/meson.build: anchor not found" >&2; exit 1; }
+install_if_changed "$tmp/meson.build" "$src/hw/virtio/meson.build"
+
+# Kconfig: on wherever virtio is.
+{ strip_block "$src/hw/virtio/Kconfig"
+  printf '%s\nconfig VIRTIO_SIMPLE\n    bool\n    default y\n    depends on VIRTIO\n%s\n' "$begin" "$end"
+} > "$tmp/Kconfig"
+install_if_changed "$tmp/Kconfig" "$src/hw/virtio/Kconfig"
+
+# virtio.c: virtio_init() asserts on IDs missing from virtio_device_names[].
+sed -e '/standard-headers\/linux\/virtio_simple.h/d' \
+    -e '/\[VIRTIO_ID_SIMPLE\] = "virtio-simple"/d' \
+    -e 's/^\(    \[VIRTIO_ID_GPIO\] = "virtio-gpio"\),\{0,1\}$/\1,\n    [VIRTIO_ID_SIMPLE] = "virtio-simple"/' \
+    -e 's|^#include "standard-headers/linux/virtio_ids.h"$|&\n#include "standard-headers/linux/virtio_simple.h"|' \
+    "$src/hw/virtio/virtio.c" > "$tmp/virtio.c"
+grep -q '\[VIRTIO_ID_SIMPLE\]' "$tmp/virtio.c" || { echo "hw/virtio/virtio.c: anchor not found" >&2; exit 1; }
+install_if_changed "$tmp/virtio.c" "$src/hw/virtio/virtio.c"
+
+# trace-events: ours appended to the folder's file.
+{ strip_block "$src/hw/virtio/trace-events"
+  echo "$begin"; cat "$dev/trace-events"; echo "$end"
+} > "$tmp/trace-events"
+install_if_changed "$tmp/trace-events" "$src/hw/virtio/trace-events"

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * virtio-simple: the protocol shared by the QEMU device, the Linux driver,
+ * libvsimple and the tests.  docs/spec.md says the same in normative words.
+ *
+ * All multi-byte fields are little-endian (virtio 1.x).  QEMU imports this
+ * file into include/standard-headers/linux/ with the same conversion it
+ * applies to every other Linux header (scripts/update-linux-headers.sh).
+ */
+#ifndef _LINUX_VIRTIO_SIMPLE_H
+#define _LINUX_VIRTIO_SIMPLE_H
+
+#include <linux/types.h>
+
+/*
+ * Identity.  A modern (virtio 1.x) PCI device must use PCI device ID
+ * 0x1040 + virtio device ID, and Linux's virtio-pci only binds 0x1000-0x107f,
+ * so the seed's 0x10f3 cannot work; 63 is the last ID that fits.
+ */
+#define VIRTIO_ID_SIMPLE			63
+#define VIRTIO_SIMPLE_PCI_VENDOR_ID		0x1af4
+#define VIRTIO_SIMPLE_PCI_DEVICE_ID		(0x1040 + VIRTIO_ID_SIMPLE)
+/* The seed's PCI device ID, kept only to show that it is not bound. */
+#define VIRTIO_SIMPLE_SEED_PCI_DEVICE_ID	0x10f3
+/* PCI_CLASS_OTHERS; Linux prints it as "class 0x00ff00". */
+#define VIRTIO_SIMPLE_PCI_CLASS			0x00ff
+
+/* Virtqueue indexes, in the order the device creates them. */
+#define VIRTIO_SIMPLE_VQ_REQUEST	0	/* driver -> device, out buffers */
+#define VIRTIO_SIMPLE_VQ_RESPONSE	1	/* device -> driver, in buffers */
+#define VIRTIO_SIMPLE_VQ_MAX		2
+
+/* Device configuration space: read-only to the driver. */
+#define VIRTIO_SIMPLE_MAGIC		0x6d697376	/* "vsim" as LE bytes */
+#define VIRTIO_SIMPLE_LABEL_SIZE	32
+#define VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT	65536
+#define VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT		(1024 * 1024)
+
+struct virtio_simple_config {
+	__le32 magic;		/* VIRTIO_SIMPLE_MAGIC */
+	__le32 max_payload;	/* largest request/response payload, bytes */
+	/* Free text, NUL-padded, may change at run time (config interrupt). */
+	__u8 label[VIRTIO_SIMPLE_LABEL_SIZE];
+};
+
+/*
+ * Every request and every response starts with this header; len payload
+ * bytes follow it.  A response carries the request's id and op.
+ */
+struct virtio_simple_hdr {
+	__le64 id;
+	__le16 op;
+	__le16 status;		/* 0 in requests, a VIRTIO_SIMPLE_S_* in responses */
+	__le32 len;
+};
+
+/* Operations. */
+#define VIRTIO_SIMPLE_OP_ECHO		1	/* payload returned unchanged */
+
+/* Response statuses: answers, not device failures. */
+#define VIRTIO_SIMPLE_S_OK		0
+#define VIRTIO_SIMPLE_S_EINVAL		1	/* header len != buffer, bad argument */
+#define VIRTIO_SIMPLE_S_ENOTSUP		2	/* unknown op */
+#define VIRTIO_SIMPLE_S_E2BIG		3	/* payload over max_payload */
+#define VIRTIO_SIMPLE_S_EMSGSIZE	4	/* response does not fit: header only */
+
+#define VIRTIO_SIMPLE_HDR_SIZE		16
+
+_Static_assert(sizeof(struct virtio_simple_hdr) == VIRTIO_SIMPLE_HDR_SIZE,
+	       "virtio_simple_hdr is 16 bytes");
+_Static_assert(__builtin_offsetof(struct virtio_simple_hdr, op) == 8,
+	       "hdr.op at 8");
+_Static_assert(__builtin_offsetof(struct virtio_simple_hdr, status) == 10,
+	       "hdr.status at 10");
+_Static_assert(__builtin_offsetof(struct virtio_simple_hdr, len) == 12,
+	       "hdr.len at 12");
+_Static_assert(sizeof(struct virtio_simple_config) == 40,
+	       "virtio_simple_config is 40 bytes");
+_Static_assert(__builtin_offsetof(struct virtio_simple_config, max_payload) == 4,
+	       "config.max_payload at 4");
+_Static_assert(__builtin_offsetof(struct virtio_simple_config, label) == 8,
+	       "config.label at 8");
+
+#endif /* _LINUX_VIRTIO_SIMPLE_H */

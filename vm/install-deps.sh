@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install what building and booting virtio-simple needs on a Debian 12 host:
+# the QEMU build dependencies, the module build tools and the distro
+# kernel's headers.  The guest kernel image is NOT installed into /boot: the
+# harness unpacks it into the cache (vm/fetch-kernel.sh).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+pkgs=(
+	# QEMU build (x86_64 system target, few features)
+	build-essential ninja-build meson pkg-config python3 python3-venv
+	libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev flex bison
+	dpkg-dev
+	# sanitizer build of QEMU for the qtests
+	clang libclang-rt-14-dev
+	# kernel module build and checks
+	kmod bc sparse
+	# guest image
+	busybox-static cpio zstd xz-utils gzip
+	# firmware for the guest (BIOS, -kernel boot option ROMs)
+	seabios qemu-system-data
+)
+
+need=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+
+kver=$(vs_kernel_version)
+hdr="linux-headers-$kver"
+dpkg-query -W -f='${Status}' "$hdr" 2>/dev/null | grep -q 'install ok installed' || need+=("$hdr")
+
+if [ ${#need[@]} -eq 0 ]; then
+	vs_say "build dependencies already installed"
+	exit 0
+fi
+vs_say "installing: ${need[*]}"
+vs_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"

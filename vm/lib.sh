@@ -1,0 +1,38 @@
+# Shared helpers for the vm/ scripts.  Source it; it defines no behaviour of
+# its own beyond variables and functions.
+VS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Big downloads and builds live outside the work tree, shared by clones.
+VS_CACHE=${VSIMPLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtio-simple}
+mkdir -p "$VS_CACHE"
+
+vs_say() { printf '[vsimple] %s\n' "$*" >&2; }
+vs_die() { printf '[vsimple] error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root: directly when we are root, else through sudo.
+vs_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get update once per boot of the host, so package look-ups work on a
+# fresh machine without refreshing the lists on every make.
+vs_apt_update() {
+	local stamp=/var/lib/apt/periodic/vsimple-update-stamp
+	if [ ! -e "$stamp" ] || [ "$stamp" -ot /proc/1 ]; then
+		vs_say "apt-get update"
+		vs_root apt-get update -q >&2
+		vs_root mkdir -p "$(dirname "$stamp")"
+		vs_root touch "$stamp"
+	fi
+}
+
+# The ABI name of the distro's current kernel (e.g. 6.1.0-37-amd64), found
+# through the linux-image-amd64 metapackage.  VSIMPLE_KVER overrides it.
+vs_kernel_version() {
+	if [ -n "${VSIMPLE_KVER:-}" ]; then echo "$VSIMPLE_KVER"; return; fi
+	vs_apt_update
+	local dep
+	dep=$(apt-cache depends --important linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n 1)
+	[ -n "$dep" ] || vs_die "cannot resolve linux-image-amd64 (is this Debian 12?)"
+	echo "$dep"
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Make the guest's initramfs: busybox, kmod, the distro kernel's virtio
+# modules and virtio-simple.ko installed the way a user installs a module
+# (lib/modules/$KVER/extra, compressed as the kernel's config asks, depmod),
+# so the driver is loaded by modalias, never by name.  Programs in
+# GUEST_BIN (default build/guest-bin) go to /opt/vsimple/bin.
+#   make-guest.sh OUT.cpio
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+out=${1:?usage: make-guest.sh OUT.cpio}
+kver=$(vs_kernel_version)
+kdir=$("$here/fetch-kernel.sh")
+ko="$VS_TOP/driver/virtio-simple.ko"
+bins=${GUEST_BIN:-$VS_TOP/build/guest-bin}
+[ -f "$ko" ] || vs_die "$ko not built (run make)"
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,lib64,job,opt/vsimple/bin} \
+	"$root/usr/lib/x86_64-linux-gnu"
+
+# busybox for the shell and core tools (statically linked)
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list); do
+	case $applet in busybox|modprobe|insmod|rmmod|lsmod|depmod|modinfo) continue ;; esac
+	ln -sf busybox "$root/bin/$applet"
+done
+
+# kmod, the real module tools, with the shared libraries it needs
+copy_with_libs() {
+	cp "$1" "$root$2"
+	ldd "$1" | awk '/=> \// {print $3} /^\t\/lib64/ {print $1}' | while read -r lib; do
+		[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+	done
+}
+copy_with_libs /usr/bin/kmod /sbin/kmod
+for t in modprobe insmod rmmod lsmod depmod modinfo; do ln -sf kmod "$root/sbin/$t"; done
+
+# the distro kernel's virtio modules and module metadata
+mdir="lib/modules/$kver"
+mkdir -p "$root/$mdir/kernel/drivers"
+cp -a "$kdir/$mdir/kernel/drivers/virtio" "$root/$mdir/kernel/drivers/"
+cp "$kdir/$mdir"/modules.{builtin,builtin.modinfo,order} "$root/$mdir/"
+
+# our module, compressed the way this kernel's config expects
+config="$kdir/boot/config-$kver"
+mkdir -p "$root/$mdir/extra"
+if grep -q '^CONFIG_MODULE_COMPRESS_ZSTD=y' "$config"; then
+	zstd -q -19 -o "$root/$mdir/extra/virtio-simple.ko.zst" "$ko"
+elif grep -q '^CONFIG_MODULE_COMPRESS_XZ=y' "$config"; then
+	xz -C crc32 --lzma2=dict=1MiB -c "$ko" > "$root/$mdir/extra/virtio-simple.ko.xz"
+elif grep -q '^CONFIG_MODULE_COMPRESS_GZIP=y' "$config"; then
+	gzip -9 -c "$ko" > "$root/$mdir/extra/virtio-simple.ko.gz"
+else
+	cp "$ko" "$root/$mdir/extra/virtio-simple.ko"
+fi
+depmod -b "$root" "$kver"
+grep -q '^alias virtio:d0000003Fv\* virtio_simple$' "$root/$mdir/modules.alias" ||
+	vs_die "depmod did not record virtio-simple's modalias"
+
+# init, uevent rules, our programs
+cp "$here/guest/init" "$root/init"
+cp "$here/guest/mdev.conf" "$root/etc/mdev.conf"
+chmod 755 "$root/init"
+echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
+[ -d "$bins" ] && cp -a "$bins"/. "$root/opt/vsimple/bin/"
+
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out.tmp"
+mv "$out.tmp" "$out"
+vs_say "guest initramfs: $out ($(du -h "$out" | cut -f1), kernel $kver)"
