@@ -281,6 +281,21 @@ static void vsimple_remove(struct virtio_device *vdev)
 	kfree(vs);
 }
 
+static ssize_t max_payload_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct virtio_simple *vs = dev_to_virtio(dev)->priv;
+
+	return sysfs_emit(buf, "%u\n", vs->max_payload);
+}
+static DEVICE_ATTR_RO(max_payload);
+
+static struct attribute *vsimple_attrs[] = {
+	&dev_attr_max_payload.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vsimple);
+
 static const struct virtio_device_id vsimple_id_table[] = {
 	{ VIRTIO_ID_SIMPLE, VIRTIO_DEV_ANY_ID },
 	{ 0 },
@@ -290,6 +305,7 @@ MODULE_DEVICE_TABLE(virtio, vsimple_id_table);
 static struct virtio_driver vsimple_driver = {
 	.driver.name = KBUILD_MODNAME,
 	.driver.owner = THIS_MODULE,
+	.driver.dev_groups = vsimple_groups,
 	.id_table = vsimple_id_table,
 	.probe = vsimple_probe,
 	.remove = vsimple_remove,

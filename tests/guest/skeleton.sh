@@ -1,0 +1,28 @@
+#!/bin/sh
+# Guest test for the walking skeleton, run with one virtio-simple-pci device:
+# the PCI identity, the driver loaded by modalias and bound, MSI-X vectors for
+# config and both queues, and ECHO round trips.
+. /opt/vsimple/bin/tap.sh
+
+drv=/sys/bus/virtio/drivers/virtio_simple
+check "driver bound within 30 s" wait_for "$drv/virtio0" 30
+dev=$(basename "$(ls -d "$drv"/virtio* 2>/dev/null | head -n 1)")
+pci=$(basename "$(readlink -f "/sys/bus/virtio/devices/$dev/..")")
+
+check "PCI device [1af4:107f] class 0x00ff00 in the kernel log" \
+	sh -c "dmesg | grep -q 'pci $pci: \[1af4:107f\] type 00 class 0x00ff00'"
+check "$pci is bound to virtio-pci" \
+	sh -c "[ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$pci/driver)\")\" = virtio-pci ]"
+check "$dev is bound to virtio_simple" \
+	sh -c "[ \"\$(basename \"\$(readlink /sys/bus/virtio/devices/$dev/driver)\")\" = virtio_simple ]"
+check "module came from extra/ by modalias (modules.alias maps virtio:d0000003F)" \
+	sh -c "grep -q '^alias virtio:d0000003Fv\* virtio_simple' /lib/modules/\$(uname -r)/modules.alias && [ -d /sys/module/virtio_simple ]"
+check "$dev modalias is virtio:d0000003Fv00001AF4" \
+	sh -c "grep -qx 'virtio:d0000003Fv00001AF4' /sys/bus/virtio/devices/$dev/modalias"
+for v in config requestq responseq; do
+	check "MSI-X vector for $dev-$v in /proc/interrupts" \
+		sh -c "grep -q 'PCI-MSI.*$dev-$v\$' /proc/interrupts"
+done
+# echo_debugfs prints its own ok/not ok lines
+echo_debugfs "$dev" || tap_failed=$((tap_failed + 1))
+tap_done

@@ -1,0 +1,31 @@
+# TAP helpers for guest test scripts (busybox sh): source, then call check.
+tap_n=0
+tap_failed=0
+
+# check DESCRIPTION COMMAND...: runs COMMAND, reports ok/not ok.
+check() {
+	desc=$1; shift
+	tap_n=$((tap_n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $tap_n - $desc"
+	else
+		echo "not ok $tap_n - $desc"
+		[ -n "$out" ] && echo "$out" | sed 's/^/#   /'
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# wait_for PATH SECONDS: poll for PATH to appear, fail after SECONDS.
+wait_for() {
+	i=0
+	while [ ! -e "$1" ]; do
+		[ "$i" -ge $(($2 * 10)) ] && { echo "timed out waiting for $1"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+tap_done() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}

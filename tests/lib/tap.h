@@ -1,0 +1,33 @@
+/* Minimal TAP output for the C tests: "ok N - what" / "not ok N - what". */
+#ifndef VSIMPLE_TAP_H
+#define VSIMPLE_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int tap_n, tap_failed;
+
+/* Report one check; returns cond so callers can stop early. */
+__attribute__((format(printf, 2, 3)))
+static inline int tap_check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		tap_failed++;
+	return cond;
+}
+
+static inline int tap_done(void)
+{
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
+
+#endif

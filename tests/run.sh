@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The test runner behind `make check`: host tests, then guest tests, each a
+# stream of TAP "ok N" / "not ok N" lines.  Ends with "N passed, N failed"
+# and exits non-zero when anything failed.  Logs: build/test-logs/.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=build/test-logs
+mkdir -p "$logs"
+passed=0
+failed=0
+
+# suite NAME CMD...: run CMD, show and count its checks.  A suite that exits
+# non-zero without reporting a failed check counts as one failure.
+suite() {
+	local name=$1; shift
+	local log="$logs/$name.log" rc p f
+	echo "=== $name"
+	"$@" > "$log" 2>&1
+	rc=$?
+	grep -E '^(not )?ok [0-9]+|^#' "$log" | sed 's/^/  /'
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "  not ok - $name exited with status $rc (see $log)"
+		tail -n 15 "$log" | sed 's/^/  # /'
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+guest() {
+	vm/run-guest --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"
+}
+
+suite host-header build/host-tests/test_header
+suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
