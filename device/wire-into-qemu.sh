@@ -22,7 +22,9 @@ install_if_changed() {
 
 # Our files.
 for f in hw/virtio/virtio-simple.c hw/virtio/virtio-simple-pci.c \
-	 include/hw/virtio/virtio-simple.h; do
+	 include/hw/virtio/virtio-simple.h \
+	 tests/qtest/virtio-simple-test.c \
+	 tests/qtest/libqos/virtio-simple.c tests/qtest/libqos/virtio-simple.h; do
 	install_if_changed "$dev/$f" "$src/$f"
 done
 
@@ -32,10 +34,21 @@ cp_portable "$top/include/uapi/virtio_simple.h" "$tmp"
 install_if_changed "$tmp/virtio_simple.h" \
 	"$src/include/standard-headers/linux/virtio_simple.h"
 
-# A marked block, replaced wholesale, so re-running never duplicates it.
+# A marked block (or a line ending in the mark), replaced wholesale, so
+# re-running never duplicates it.
 begin='# virtio-simple begin'
 end='# virtio-simple end'
-strip_block() { sed "/^$begin\$/,/^$end\$/d" "$1"; }
+mark='# virtio-simple'
+strip_block() { sed -e "/^$begin\$/,/^$end\$/d" -e "/ $mark\$/d" "$1"; }
+
+# add_after FILE ANCHOR LINE: put LINE (marked) after the line ANCHOR.
+add_after() {
+	strip_block "$src/$1" | awk -v a="$2" -v l="$3 $mark" '
+		{ print } $0 == a { print l; found = 1 }
+		END { if (!found) exit 1 }' > "$tmp/edit" ||
+		{ echo "$1: anchor not found: $2" >&2; exit 1; }
+	install_if_changed "$tmp/edit" "$src/$1"
+}
 
 # meson.build: before the PCI source set is folded into virtio_ss.
 strip_block "$src/hw/virtio/meson.build" | awk -v b="$begin" -v e="$end" '
@@ -69,3 +82,7 @@ install_if_changed "$tmp/virtio.c" "$src/hw/virtio/virtio.c"
   echo "$begin"; cat "$dev/trace-events"; echo "$end"
 } > "$tmp/trace-events"
 install_if_changed "$tmp/trace-events" "$src/hw/virtio/trace-events"
+
+# qtests: our test in qos-test, our driver node in libqos.
+add_after tests/qtest/meson.build "  'virtio-rng-test.c'," "  'virtio-simple-test.c',"
+add_after tests/qtest/libqos/meson.build "        'virtio-rng.c'," "        'virtio-simple.c',"

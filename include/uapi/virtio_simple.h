@@ -56,6 +56,12 @@ struct virtio_simple_hdr {
 
 /* Operations. */
 #define VIRTIO_SIMPLE_OP_ECHO		1	/* payload returned unchanged */
+#define VIRTIO_SIMPLE_OP_CRC32C		2	/* payload: __le32 CRC-32C of request */
+#define VIRTIO_SIMPLE_OP_DELAY		3	/* request: __le32 microseconds */
+
+/* DELAY: the longest delay, and how many may wait at once. */
+#define VIRTIO_SIMPLE_DELAY_MAX_US	1000000
+#define VIRTIO_SIMPLE_DELAY_MAX_PENDING	128
 
 /* Response statuses: answers, not device failures. */
 #define VIRTIO_SIMPLE_S_OK		0

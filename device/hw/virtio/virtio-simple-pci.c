@@ -67,9 +67,18 @@ static void virtio_simple_pci_class_init(ObjectClass *klass, void *data)
 static void virtio_simple_pci_instance_init(Object *obj)
 {
     VirtIOSimplePCI *dev = VIRTIO_SIMPLE_PCI(obj);
+    static const char *const runtime_props[] = {
+        "label", "requests", "responses", "errors", "bytes-in", "bytes-out",
+    };
+    int i;
 
     virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
                                 TYPE_VIRTIO_SIMPLE);
+    /* qdev aliases only static properties; these are QOM ones */
+    for (i = 0; i < ARRAY_SIZE(runtime_props); i++) {
+        object_property_add_alias(obj, runtime_props[i], OBJECT(&dev->vdev),
+                                  runtime_props[i]);
+    }
 }
 
 static const VirtioPCIDeviceTypeInfo virtio_simple_pci_info = {

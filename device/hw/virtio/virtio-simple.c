@@ -2,9 +2,9 @@
  * virtio-simple: a request/response virtio device
  *
  * The driver posts requests (header + payload) on requestq and empty
- * buffers on responseq; the device answers each request in the next
- * response buffer.  The protocol is include/uapi/virtio_simple.h, in
- * normative words docs/spec.md.
+ * buffers on responseq; the device answers each request in a response
+ * buffer.  The protocol is include/uapi/virtio_simple.h, in normative words
+ * docs/spec.md.  The file reads in the order of a request's life.
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or
  * (at your option) any later version.  See the COPYING file in the
@@ -13,9 +13,12 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/crc32c.h"
 #include "qemu/cutils.h"
 #include "qemu/iov.h"
 #include "qemu/module.h"
+#include "qemu/timer.h"
 #include "hw/qdev-properties.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-simple.h"
@@ -24,6 +27,7 @@
 #include "trace.h"
 
 #define HDR_SIZE sizeof(struct virtio_simple_hdr)
+#define MAX_PENDING VIRTIO_SIMPLE_DELAY_MAX_PENDING
 
 static bool virtio_simple_ready(VirtIOSimple *s)
 {
@@ -38,131 +42,299 @@ static bool virtio_simple_ready(VirtIOSimple *s)
     return true;
 }
 
-/*
- * A request element must be device-readable only and hold a header; a
- * response element device-writable only with room for a header.  Anything
- * else is a driver bug, not a request we can answer.
- */
-static bool virtio_simple_check_elems(VirtIOSimple *s, VirtQueueElement *req,
-                                      VirtQueueElement *resp)
+/* Transport-level violations: the device needs a reset, QEMU goes on. */
+static void virtio_simple_fail(VirtIOSimple *s, const char *what)
 {
-    VirtIODevice *vdev = VIRTIO_DEVICE(s);
-    const char *what = NULL;
+    trace_virtio_simple_transport_error(s, what);
+    s->stats.errors++;
+    virtio_error(VIRTIO_DEVICE(s), "virtio-simple: %s", what);
+}
 
-    if (req->in_num || iov_size(req->out_sg, req->out_num) < HDR_SIZE) {
-        what = "requestq element is writable or shorter than the header";
-    } else if (resp->out_num ||
-               iov_size(resp->in_sg, resp->in_num) < HDR_SIZE) {
-        what = "responseq element is readable or shorter than the header";
+/*
+ * The transport cannot refuse FEATURES_OK without VERSION_1 (QEMU only
+ * validates features of VERSION_1 drivers), so refuse to serve instead.
+ */
+static bool virtio_simple_check_version(VirtIOSimple *s)
+{
+    if (!virtio_vdev_has_feature(VIRTIO_DEVICE(s), VIRTIO_F_VERSION_1)) {
+        virtio_simple_fail(s, "driver did not accept VIRTIO_F_VERSION_1");
+        return false;
     }
-    if (what) {
-        trace_virtio_simple_transport_error(s, what);
-        virtio_error(vdev, "virtio-simple: %s", what);
+    return true;
+}
+
+static bool virtio_simple_check_request(VirtIOSimple *s, VirtQueueElement *req)
+{
+    if (req->in_num || iov_size(req->out_sg, req->out_num) < HDR_SIZE) {
+        virtio_simple_fail(s, "requestq element is device-writable or"
+                           " shorter than the header");
+        return false;
+    }
+    return true;
+}
+
+static bool virtio_simple_check_response(VirtIOSimple *s,
+                                         VirtQueueElement *resp)
+{
+    if (resp->out_num || iov_size(resp->in_sg, resp->in_num) < HDR_SIZE) {
+        virtio_simple_fail(s, "responseq element is device-readable or"
+                           " shorter than the header");
         return false;
     }
     return true;
 }
 
 /*
- * Run the request's op.  Returns a status; on success *out/*out_len is the
- * response payload (which may point into @payload).
+ * Write a response into @resp: the header, then @data unless it does not
+ * fit, in which case the header alone with EMSGSIZE.  Returns bytes written.
  */
-static uint16_t virtio_simple_execute(uint16_t op, uint8_t *payload,
-                                      uint32_t len, const uint8_t **out,
+static size_t virtio_simple_write_response(VirtIOSimple *s,
+                                           VirtQueueElement *resp,
+                                           uint64_t id, uint16_t op,
+                                           uint16_t status,
+                                           const void *data, uint32_t len)
+{
+    struct virtio_simple_hdr hdr;
+
+    if (HDR_SIZE + len > iov_size(resp->in_sg, resp->in_num)) {
+        status = VIRTIO_SIMPLE_S_EMSGSIZE;
+    }
+    if (status != VIRTIO_SIMPLE_S_OK) {
+        len = 0;
+        s->stats.errors++;
+    }
+    hdr.id = cpu_to_le64(id);
+    hdr.op = cpu_to_le16(op);
+    hdr.status = cpu_to_le16(status);
+    hdr.len = cpu_to_le32(len);
+    iov_from_buf(resp->in_sg, resp->in_num, 0, &hdr, HDR_SIZE);
+    if (len) {
+        iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE, data, len);
+    }
+    s->stats.responses++;
+    s->stats.bytes_out += len;
+    trace_virtio_simple_response(s, id, op, status, len);
+    return HDR_SIZE + len;
+}
+
+/* A request's header, checked against the element that carried it. */
+typedef struct VirtIOSimpleRequest {
+    uint64_t id;
+    uint16_t op;
+    uint32_t len;
+    uint16_t status;            /* EINVAL/E2BIG found before any op runs */
+} VirtIOSimpleRequest;
+
+static void virtio_simple_parse(VirtIOSimple *s, VirtQueueElement *elem,
+                                VirtIOSimpleRequest *req)
+{
+    size_t size = iov_size(elem->out_sg, elem->out_num);
+    struct virtio_simple_hdr hdr;
+
+    iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, HDR_SIZE);
+    req->id = le64_to_cpu(hdr.id);
+    req->op = le16_to_cpu(hdr.op);
+    req->len = le32_to_cpu(hdr.len);
+    req->status = VIRTIO_SIMPLE_S_OK;
+    if (req->len != size - HDR_SIZE) {
+        req->status = VIRTIO_SIMPLE_S_EINVAL;
+    } else if (req->len > s->max_payload) {
+        req->status = VIRTIO_SIMPLE_S_E2BIG;
+    } else {
+        s->stats.bytes_in += req->len;
+    }
+    s->stats.requests++;
+    trace_virtio_simple_request(s, req->id, req->op, req->len);
+}
+
+/* DELAY's argument, or false when the request does not carry a valid one. */
+static bool virtio_simple_delay_arg(VirtQueueElement *elem,
+                                    VirtIOSimpleRequest *req, uint32_t *usec)
+{
+    uint32_t le;
+
+    if (req->status != VIRTIO_SIMPLE_S_OK || req->len != sizeof(le)) {
+        return false;
+    }
+    iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, &le, sizeof(le));
+    *usec = le32_to_cpu(le);
+    return *usec <= VIRTIO_SIMPLE_DELAY_MAX_US;
+}
+
+static void virtio_simple_arm_timer(VirtIOSimple *s)
+{
+    int64_t first = INT64_MAX;
+    uint32_t i;
+
+    for (i = 0; i < s->n_delayed; i++) {
+        first = MIN(first, s->delayed[i].deadline);
+    }
+    if (s->n_delayed) {
+        timer_mod(s->delay_timer, first);
+    } else {
+        timer_del(s->delay_timer);
+    }
+}
+
+static void virtio_simple_start_delay(VirtIOSimple *s, uint64_t id,
+                                      uint32_t usec)
+{
+    VirtIOSimpleDelayed *d = &s->delayed[s->n_delayed++];
+
+    d->id = id;
+    d->deadline = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  (int64_t)usec * SCALE_US;
+    trace_virtio_simple_delay_start(s, id, usec, s->n_delayed);
+    virtio_simple_arm_timer(s);
+}
+
+/* Run an op that answers at once.  Returns a status, fills *out. */
+static uint16_t virtio_simple_execute(VirtIOSimpleRequest *req,
+                                      uint8_t *payload, uint8_t *out,
                                       uint32_t *out_len)
 {
-    switch (op) {
+    uint32_t crc;
+
+    switch (req->op) {
     case VIRTIO_SIMPLE_OP_ECHO:
-        *out = payload;
-        *out_len = len;
+        if (req->len) {         /* payload is NULL when empty */
+            memcpy(out, payload, req->len);
+        }
+        *out_len = req->len;
         return VIRTIO_SIMPLE_S_OK;
+    case VIRTIO_SIMPLE_OP_CRC32C:
+        crc = cpu_to_le32(crc32c(0xffffffff, payload, req->len));
+        memcpy(out, &crc, sizeof(crc));
+        *out_len = sizeof(crc);
+        return VIRTIO_SIMPLE_S_OK;
+    case VIRTIO_SIMPLE_OP_DELAY:
+        return VIRTIO_SIMPLE_S_EINVAL;  /* a valid DELAY never gets here */
     default:
         return VIRTIO_SIMPLE_S_ENOTSUP;
     }
 }
 
-/* Answer @req into @resp; returns the bytes written to @resp. */
-static size_t virtio_simple_answer(VirtIOSimple *s, VirtQueueElement *req,
+/* Answer an immediate request into @resp; returns bytes written. */
+static size_t virtio_simple_answer(VirtIOSimple *s, VirtQueueElement *elem,
+                                   VirtIOSimpleRequest *req,
                                    VirtQueueElement *resp)
 {
-    size_t req_size = iov_size(req->out_sg, req->out_num);
-    size_t cap = iov_size(resp->in_sg, resp->in_num);
-    struct virtio_simple_hdr in, out;
     g_autofree uint8_t *payload = NULL;
-    const uint8_t *data = NULL;
-    uint32_t len, data_len = 0;
-    uint16_t op, status;
+    g_autofree uint8_t *out = NULL;
+    uint32_t out_len = 0;
+    uint16_t status = req->status;
 
-    iov_to_buf(req->out_sg, req->out_num, 0, &in, HDR_SIZE);
-    len = le32_to_cpu(in.len);
-    op = le16_to_cpu(in.op);
-    trace_virtio_simple_request(s, le64_to_cpu(in.id), op, len);
-
-    if (len != req_size - HDR_SIZE) {
-        status = VIRTIO_SIMPLE_S_EINVAL;
-    } else if (len > s->max_payload) {
-        status = VIRTIO_SIMPLE_S_E2BIG;
-    } else {
-        /* len is bounded by max_payload here, so is the allocation. */
-        payload = g_malloc(len);
-        iov_to_buf(req->out_sg, req->out_num, HDR_SIZE, payload, len);
-        status = virtio_simple_execute(op, payload, len, &data, &data_len);
+    if (status == VIRTIO_SIMPLE_S_OK) {
+        /* len <= max_payload here, so both allocations are bounded */
+        payload = g_malloc(req->len);
+        out = g_malloc(MAX(req->len, sizeof(uint32_t)));
+        iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, payload, req->len);
+        status = virtio_simple_execute(req, payload, out, &out_len);
     }
-    if (status != VIRTIO_SIMPLE_S_OK) {
-        data_len = 0;
-    } else if (HDR_SIZE + data_len > cap) {
-        status = VIRTIO_SIMPLE_S_EMSGSIZE;
-        data_len = 0;
-    }
+    return virtio_simple_write_response(s, resp, req->id, req->op, status,
+                                        out, out_len);
+}
 
-    out.id = in.id;
-    out.op = in.op;
-    out.status = cpu_to_le16(status);
-    out.len = cpu_to_le32(data_len);
-    iov_from_buf(resp->in_sg, resp->in_num, 0, &out, HDR_SIZE);
-    iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE, data, data_len);
-    trace_virtio_simple_response(s, le64_to_cpu(in.id), status, data_len);
-    return HDR_SIZE + data_len;
+/* Send finished DELAY responses while responseq has buffers. */
+static bool virtio_simple_flush_ready(VirtIOSimple *s)
+{
+    bool pushed = false;
+
+    while (s->n_ready) {
+        VirtIOSimpleReady *r = &s->ready[s->ready_head];
+        VirtQueueElement *resp;
+        size_t written;
+
+        resp = virtqueue_pop(s->resp_vq, sizeof(VirtQueueElement));
+        if (!resp) {
+            trace_virtio_simple_blocked(s, s->n_ready);
+            break;
+        }
+        if (!virtio_simple_check_response(s, resp)) {
+            virtqueue_detach_element(s->resp_vq, resp, 0);
+            g_free(resp);
+            break;
+        }
+        written = virtio_simple_write_response(s, resp, r->id, r->op,
+                                               r->status, NULL, 0);
+        virtqueue_push(s->resp_vq, resp, written);
+        g_free(resp);
+        s->ready_head = (s->ready_head + 1) % MAX_PENDING;
+        s->n_ready--;
+        pushed = true;
+    }
+    return pushed;
 }
 
 /*
- * Take a request only when a response buffer is there to answer it: with no
- * buffer the request stays in the ring, so nothing is dropped and the device
- * holds no state between notifications.
+ * Take one request.  Immediate ops are taken only with a response buffer
+ * at hand, so nothing waits inside the device but header-only DELAY
+ * answers, at most MAX_PENDING of them.  Returns false to stop the loop.
  */
+static bool virtio_simple_take_request(VirtIOSimple *s, bool *pushed)
+{
+    VirtQueueElement *elem, *resp;
+    VirtIOSimpleRequest req;
+    uint32_t usec;
+    size_t written;
+
+    elem = virtqueue_pop(s->req_vq, sizeof(VirtQueueElement));
+    if (!elem) {
+        return false;
+    }
+    if (!virtio_simple_check_request(s, elem)) {
+        virtqueue_detach_element(s->req_vq, elem, 0);
+        g_free(elem);
+        return false;
+    }
+    virtio_simple_parse(s, elem, &req);
+
+    if (req.op == VIRTIO_SIMPLE_OP_DELAY &&
+        virtio_simple_delay_arg(elem, &req, &usec)) {
+        virtio_simple_start_delay(s, req.id, usec);
+        virtqueue_push(s->req_vq, elem, 0);
+        g_free(elem);
+        *pushed = true;
+        return true;
+    }
+
+    resp = virtqueue_pop(s->resp_vq, sizeof(VirtQueueElement));
+    if (!resp || !virtio_simple_check_response(s, resp)) {
+        /* the core already flagged a broken ring when resp is NULL */
+        virtqueue_detach_element(s->req_vq, elem, 0);
+        if (resp) {
+            virtqueue_detach_element(s->resp_vq, resp, 0);
+        }
+        g_free(elem);
+        g_free(resp);
+        return false;
+    }
+    written = virtio_simple_answer(s, elem, &req, resp);
+    virtqueue_push(s->req_vq, elem, 0);
+    virtqueue_push(s->resp_vq, resp, written);
+    g_free(elem);
+    g_free(resp);
+    *pushed = true;
+    return true;
+}
+
 static void virtio_simple_process(VirtIOSimple *s)
 {
     VirtIODevice *vdev = VIRTIO_DEVICE(s);
     bool pushed = false;
 
-    while (virtio_simple_ready(s) && !virtio_queue_empty(s->resp_vq)) {
-        VirtQueueElement *req, *resp;
-        size_t written;
-
-        req = virtqueue_pop(s->req_vq, sizeof(VirtQueueElement));
-        if (!req) {
-            break;
-        }
-        resp = virtqueue_pop(s->resp_vq, sizeof(VirtQueueElement));
-        if (!resp) {
-            /* the core found responseq broken */
-            virtqueue_detach_element(s->req_vq, req, 0);
-            g_free(req);
-            break;
-        }
-        if (!virtio_simple_check_elems(s, req, resp)) {
-            virtqueue_detach_element(s->req_vq, req, 0);
-            virtqueue_detach_element(s->resp_vq, resp, 0);
-            g_free(req);
-            g_free(resp);
-            break;
-        }
-        written = virtio_simple_answer(s, req, resp);
-        virtqueue_push(s->req_vq, req, 0);
-        virtqueue_push(s->resp_vq, resp, written);
-        g_free(req);
-        g_free(resp);
-        pushed = true;
+    if (!virtio_simple_ready(s)) {
+        return;
+    }
+    if (!virtio_queue_empty(s->req_vq) && !virtio_simple_check_version(s)) {
+        return;
+    }
+    pushed = virtio_simple_flush_ready(s);
+    while (!vdev->broken && s->n_ready == 0 &&
+           s->n_delayed < MAX_PENDING &&
+           !virtio_queue_empty(s->resp_vq) &&
+           virtio_simple_take_request(s, &pushed)) {
+        /* one request per iteration */
     }
     if (pushed) {
         virtio_notify(vdev, s->req_vq);
@@ -174,6 +346,36 @@ static void virtio_simple_process(VirtIOSimple *s)
 static void virtio_simple_handle_queue(VirtIODevice *vdev, VirtQueue *vq)
 {
     virtio_simple_process(VIRTIO_SIMPLE(vdev));
+}
+
+/* Move every expired DELAY, earliest first, to the ready ring. */
+static void virtio_simple_delay_expired(void *opaque)
+{
+    VirtIOSimple *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    for (;;) {
+        uint32_t i, first = 0;
+        VirtIOSimpleReady *r;
+
+        for (i = 1; i < s->n_delayed; i++) {
+            if (s->delayed[i].deadline < s->delayed[first].deadline) {
+                first = i;
+            }
+        }
+        if (!s->n_delayed || s->delayed[first].deadline > now) {
+            break;
+        }
+        r = &s->ready[(s->ready_head + s->n_ready) % MAX_PENDING];
+        r->id = s->delayed[first].id;
+        r->op = VIRTIO_SIMPLE_OP_DELAY;
+        r->status = VIRTIO_SIMPLE_S_OK;
+        s->n_ready++;
+        trace_virtio_simple_delay_done(s, r->id);
+        s->delayed[first] = s->delayed[--s->n_delayed];
+    }
+    virtio_simple_arm_timer(s);
+    virtio_simple_process(s);
 }
 
 static uint64_t virtio_simple_get_features(VirtIODevice *vdev, uint64_t f,
@@ -206,6 +408,18 @@ static void virtio_simple_set_status(VirtIODevice *vdev, uint8_t status)
     virtio_simple_process(s);
 }
 
+/* Device reset: forget every pending response and stop the timer. */
+static void virtio_simple_reset(VirtIODevice *vdev)
+{
+    VirtIOSimple *s = VIRTIO_SIMPLE(vdev);
+
+    trace_virtio_simple_reset(s, s->n_delayed + s->n_ready);
+    timer_del(s->delay_timer);
+    s->n_delayed = 0;
+    s->n_ready = 0;
+    s->ready_head = 0;
+}
+
 /* Requests may have arrived while the VM was stopped (e.g. migration). */
 static void virtio_simple_vm_state_change(void *opaque, bool running,
                                           RunState state)
@@ -215,6 +429,51 @@ static void virtio_simple_vm_state_change(void *opaque, bool running,
     if (running) {
         virtio_simple_process(s);
     }
+}
+
+static void virtio_simple_get_label(Object *obj, Visitor *v,
+                                    const char *name, void *opaque,
+                                    Error **errp)
+{
+    VirtIOSimple *s = VIRTIO_SIMPLE(obj);
+    char *label = g_strdup(s->label ? s->label : "");
+
+    visit_type_str(v, name, &label, errp);
+    g_free(label);
+}
+
+/* Settable at any time (qom-set); the driver sees a config change. */
+static void virtio_simple_set_label(Object *obj, Visitor *v,
+                                    const char *name, void *opaque,
+                                    Error **errp)
+{
+    VirtIOSimple *s = VIRTIO_SIMPLE(obj);
+    char *label;
+
+    if (!visit_type_str(v, name, &label, errp)) {
+        return;
+    }
+    if (strlen(label) >= VIRTIO_SIMPLE_LABEL_SIZE) {
+        error_setg(errp, "label must be shorter than %d bytes",
+                   VIRTIO_SIMPLE_LABEL_SIZE);
+        g_free(label);
+        return;
+    }
+    g_free(s->label);
+    s->label = label;
+    trace_virtio_simple_label(s, label);
+    if (DEVICE(obj)->realized) {
+        virtio_notify_config(VIRTIO_DEVICE(obj));
+    }
+}
+
+static void virtio_simple_get_stat(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    VirtIOSimple *s = VIRTIO_SIMPLE(obj);
+    uint64_t value = *(uint64_t *)((char *)&s->stats + (uintptr_t)opaque);
+
+    visit_type_uint64(v, name, &value, errp);
 }
 
 static void virtio_simple_realize(DeviceState *dev, Error **errp)
@@ -234,17 +493,14 @@ static void virtio_simple_realize(DeviceState *dev, Error **errp)
                    " got %u", VIRTQUEUE_MAX_SIZE, s->queue_size);
         return;
     }
-    if (s->label && strlen(s->label) >= VIRTIO_SIMPLE_LABEL_SIZE) {
-        error_setg(errp, "label must be shorter than %d bytes",
-                   VIRTIO_SIMPLE_LABEL_SIZE);
-        return;
-    }
 
     virtio_init(vdev, VIRTIO_ID_SIMPLE, sizeof(struct virtio_simple_config));
     s->req_vq = virtio_add_queue(vdev, s->queue_size,
                                  virtio_simple_handle_queue);
     s->resp_vq = virtio_add_queue(vdev, s->queue_size,
                                   virtio_simple_handle_queue);
+    s->delay_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                  virtio_simple_delay_expired, s);
     s->vmstate = qemu_add_vm_change_state_handler(
         virtio_simple_vm_state_change, s);
 }
@@ -255,10 +511,76 @@ static void virtio_simple_unrealize(DeviceState *dev)
     VirtIOSimple *s = VIRTIO_SIMPLE(dev);
 
     qemu_del_vm_change_state_handler(s->vmstate);
+    timer_free(s->delay_timer);
     virtio_delete_queue(s->resp_vq);
     virtio_delete_queue(s->req_vq);
     virtio_cleanup(vdev);
 }
+
+static void virtio_simple_instance_finalize(Object *obj)
+{
+    g_free(VIRTIO_SIMPLE(obj)->label);
+}
+
+static int virtio_simple_post_load(void *opaque, int version_id)
+{
+    VirtIOSimple *s = opaque;
+
+    /* the stream is untrusted input too */
+    if (s->n_delayed + s->n_ready > MAX_PENDING ||
+        s->ready_head >= MAX_PENDING) {
+        return -EINVAL;
+    }
+    virtio_simple_arm_timer(s);
+    return 0;
+}
+
+static const VMStateDescription vmstate_virtio_simple_delayed = {
+    .name = "virtio-simple-delayed",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT64(id, VirtIOSimpleDelayed),
+        VMSTATE_INT64(deadline, VirtIOSimpleDelayed),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_virtio_simple_ready = {
+    .name = "virtio-simple-ready",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT64(id, VirtIOSimpleReady),
+        VMSTATE_UINT16(op, VirtIOSimpleReady),
+        VMSTATE_UINT16(status, VirtIOSimpleReady),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* The device's own state, saved inside the virtio state. */
+static const VMStateDescription vmstate_virtio_simple_device = {
+    .name = "virtio-simple-device",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = virtio_simple_post_load,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT32(n_delayed, VirtIOSimple),
+        VMSTATE_STRUCT_ARRAY(delayed, VirtIOSimple, MAX_PENDING, 1,
+                             vmstate_virtio_simple_delayed,
+                             VirtIOSimpleDelayed),
+        VMSTATE_UINT32(ready_head, VirtIOSimple),
+        VMSTATE_UINT32(n_ready, VirtIOSimple),
+        VMSTATE_STRUCT_ARRAY(ready, VirtIOSimple, MAX_PENDING, 1,
+                             vmstate_virtio_simple_ready, VirtIOSimpleReady),
+        VMSTATE_UINT64(stats.requests, VirtIOSimple),
+        VMSTATE_UINT64(stats.responses, VirtIOSimple),
+        VMSTATE_UINT64(stats.errors, VirtIOSimple),
+        VMSTATE_UINT64(stats.bytes_in, VirtIOSimple),
+        VMSTATE_UINT64(stats.bytes_out, VirtIOSimple),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const VMStateDescription vmstate_virtio_simple = {
     .name = "virtio-simple",
@@ -274,7 +596,6 @@ static Property virtio_simple_properties[] = {
     DEFINE_PROP_UINT32("max-payload", VirtIOSimple, max_payload,
                        VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT),
     DEFINE_PROP_UINT16("queue-size", VirtIOSimple, queue_size, 128),
-    DEFINE_PROP_STRING("label", VirtIOSimple, label),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -282,8 +603,27 @@ static void virtio_simple_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     VirtioDeviceClass *vdc = VIRTIO_DEVICE_CLASS(klass);
+    static const struct {
+        const char *name;
+        size_t offset;
+    } stats[] = {
+        { "requests", offsetof(VirtIOSimpleStats, requests) },
+        { "responses", offsetof(VirtIOSimpleStats, responses) },
+        { "errors", offsetof(VirtIOSimpleStats, errors) },
+        { "bytes-in", offsetof(VirtIOSimpleStats, bytes_in) },
+        { "bytes-out", offsetof(VirtIOSimpleStats, bytes_out) },
+    };
+    int i;
 
     device_class_set_props(dc, virtio_simple_properties);
+    object_class_property_add(klass, "label", "str",
+                              virtio_simple_get_label,
+                              virtio_simple_set_label, NULL, NULL);
+    for (i = 0; i < ARRAY_SIZE(stats); i++) {
+        object_class_property_add(klass, stats[i].name, "uint64",
+                                  virtio_simple_get_stat, NULL, NULL,
+                                  (void *)(uintptr_t)stats[i].offset);
+    }
     dc->vmsd = &vmstate_virtio_simple;
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     vdc->realize = virtio_simple_realize;
@@ -291,12 +631,15 @@ static void virtio_simple_class_init(ObjectClass *klass, void *data)
     vdc->get_features = virtio_simple_get_features;
     vdc->get_config = virtio_simple_get_config;
     vdc->set_status = virtio_simple_set_status;
+    vdc->reset = virtio_simple_reset;
+    vdc->vmsd = &vmstate_virtio_simple_device;
 }
 
 static const TypeInfo virtio_simple_info = {
     .name = TYPE_VIRTIO_SIMPLE,
     .parent = TYPE_VIRTIO_DEVICE,
     .instance_size = sizeof(VirtIOSimple),
+    .instance_finalize = virtio_simple_instance_finalize,
     .class_init = virtio_simple_class_init,
 };
 

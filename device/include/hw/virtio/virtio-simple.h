@@ -16,17 +16,50 @@
 #define TYPE_VIRTIO_SIMPLE "virtio-simple"
 OBJECT_DECLARE_SIMPLE_TYPE(VirtIOSimple, VIRTIO_SIMPLE)
 
+/* A DELAY request waiting for its deadline. */
+typedef struct VirtIOSimpleDelayed {
+    uint64_t id;                /* the request's id, host order */
+    int64_t deadline;           /* QEMU_CLOCK_VIRTUAL, ns */
+} VirtIOSimpleDelayed;
+
+/* A finished header-only response waiting for a responseq buffer. */
+typedef struct VirtIOSimpleReady {
+    uint64_t id;
+    uint16_t op;
+    uint16_t status;
+} VirtIOSimpleReady;
+
+typedef struct VirtIOSimpleStats {
+    uint64_t requests;          /* requests taken from requestq */
+    uint64_t responses;         /* responses written to responseq */
+    uint64_t errors;            /* non-OK responses + transport errors */
+    uint64_t bytes_in;          /* request payload bytes */
+    uint64_t bytes_out;         /* response payload bytes */
+} VirtIOSimpleStats;
+
 struct VirtIOSimple {
     VirtIODevice parent_obj;
 
     VirtQueue *req_vq;
     VirtQueue *resp_vq;
     VMChangeStateEntry *vmstate;
+    QEMUTimer *delay_timer;
+
+    /*
+     * Migrated state.  delayed[] is unordered; ready[] is a FIFO ring.
+     * n_delayed + n_ready <= VIRTIO_SIMPLE_DELAY_MAX_PENDING always.
+     */
+    VirtIOSimpleDelayed delayed[VIRTIO_SIMPLE_DELAY_MAX_PENDING];
+    uint32_t n_delayed;
+    VirtIOSimpleReady ready[VIRTIO_SIMPLE_DELAY_MAX_PENDING];
+    uint32_t ready_head;
+    uint32_t n_ready;
+    VirtIOSimpleStats stats;
 
     /* Properties */
     uint32_t max_payload;
     uint16_t queue_size;
-    char *label;
+    char *label;                /* settable at run time: config interrupt */
 };
 
 #endif
