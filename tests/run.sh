@@ -35,7 +35,11 @@ guest() {
 }
 
 suite host-header build/host-tests/test_header
+suite lint tests/lint.sh
+suite device-props tests/device-props.sh
+suite qtest-asan-ubsan tests/qtest.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
+suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

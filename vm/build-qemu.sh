@@ -2,8 +2,10 @@
 # Build qemu-system-x86_64 with virtio-simple from the distro's QEMU source.
 # The build directory is cached, keyed by the QEMU version, the build flavour
 # and a hash of the overlay wiring; edits to device/ sources rebuild
-# incrementally.  Prints the path of the built binary.
-#   FLAVOUR=plain (default) | asan   (AddressSanitizer + UBSan, for qtests)
+# incrementally.  Prints the build directory.
+#   FLAVOUR=plain (default): qemu-system-x86_64 for the guest
+#   FLAVOUR=asan: AddressSanitizer + UBSan build of qemu-system-x86_64 and
+#                 the qos-test qtest binary
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -19,10 +21,12 @@ conf=(
 	--disable-docs --disable-werror
 	--enable-trace-backends=log
 )
+targets=(qemu-system-x86_64)
 case "$flavour" in
 plain) ;;
 asan)
-	conf+=(--cc=clang --cxx=clang++ --enable-sanitizers --disable-fuzzing)
+	conf+=(--cc=clang --cxx=clang++ --enable-sanitizers)
+	targets+=(tests/qtest/qos-test)
 	;;
 *) vs_die "unknown FLAVOUR=$flavour" ;;
 esac
@@ -36,7 +40,19 @@ if [ ! -f "$build/build.ninja" ]; then
 	(cd "$build" && "$src/configure" "${conf[@]}" >configure.log 2>&1) ||
 		{ tail -n 30 "$build/configure.log" >&2; vs_die "QEMU configure failed (log: $build/configure.log)"; }
 fi
-vs_say "building qemu-system-x86_64 ($flavour)"
-ninja -C "$build" -j "$(nproc)" qemu-system-x86_64 >"$build/ninja.log" 2>&1 ||
+vs_say "building ${targets[*]} ($flavour)"
+ninja -C "$build" -j "$(nproc)" "${targets[@]}" >"$build/ninja.log" 2>&1 ||
 	{ tail -n 40 "$build/ninja.log" >&2; vs_die "QEMU build failed (log: $build/ninja.log)"; }
-echo "$build/qemu-system-x86_64"
+# the build must stay warning-free for our files
+if grep -E '(virtio-simple[^ ]*\.[ch]).*warning' "$build/ninja.log" >&2; then
+	vs_die "warnings in virtio-simple sources"
+fi
+# The distro source ships without firmware blobs.  QEMU run from its build
+# tree searches qemu-bundle/ (`-L help` lists it): link the distro's SeaBIOS
+# and option ROM packages there, so qtests find them too.
+fw="$build/qemu-bundle/usr/local/share/qemu-firmware"
+mkdir -p "$fw"
+for f in /usr/share/seabios/*.bin /usr/share/qemu/*.bin /usr/lib/ipxe/qemu/*.rom; do
+	[ -e "$f" ] && ln -sf "$f" "$fw/"
+done
+echo "$build"

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 out=$1 initrd=$(readlink -f "$2")
 
-qemu=$("$here/build-qemu.sh")
+qemu=$("$here/build-qemu.sh")/qemu-system-x86_64
 kdir=$("$here/fetch-kernel.sh")
 kernel="$kdir/boot/vmlinuz-$(vs_kernel_version)"
 # The distro's QEMU source ships without firmware blobs; use the distro's

@@ -19,7 +19,7 @@ pkgs=(
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
 	# firmware for the guest (BIOS, -kernel boot option ROMs)
-	seabios qemu-system-data
+	seabios qemu-system-data ipxe-qemu
 )
 
 need=()

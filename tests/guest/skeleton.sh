@@ -1,7 +1,8 @@
 #!/bin/sh
 # Guest test for the walking skeleton, run with one virtio-simple-pci device:
 # the PCI identity, the driver loaded by modalias and bound, MSI-X vectors for
-# config and both queues, and ECHO round trips.
+# config and both queues, and ECHO round trips.  Argument "packed": the
+# device was started with packed=on and must have negotiated it.
 . /opt/vsimple/bin/tap.sh
 
 drv=/sys/bus/virtio/drivers/virtio_simple
@@ -19,6 +20,15 @@ check "module came from extra/ by modalias (modules.alias maps virtio:d0000003F)
 	sh -c "grep -q '^alias virtio:d0000003Fv\* virtio_simple' /lib/modules/\$(uname -r)/modules.alias && [ -d /sys/module/virtio_simple ]"
 check "$dev modalias is virtio:d0000003Fv00001AF4" \
 	sh -c "grep -qx 'virtio:d0000003Fv00001AF4' /sys/bus/virtio/devices/$dev/modalias"
+# features: one character per bit, bit 0 first
+bit() { cut -c$(($1 + 1)) "/sys/bus/virtio/devices/$dev/features"; }
+check "VIRTIO_F_VERSION_1 negotiated" [ "$(bit 32)" = 1 ]
+if [ "${1:-}" = packed ]; then
+	check "packed ring negotiated (VIRTIO_F_RING_PACKED)" [ "$(bit 34)" = 1 ]
+else
+	check "split ring with event idx (VIRTIO_RING_F_EVENT_IDX)" \
+		[ "$(bit 34)$(bit 29)" = 01 ]
+fi
 for v in config requestq responseq; do
 	check "MSI-X vector for $dev-$v in /proc/interrupts" \
 		sh -c "grep -q 'PCI-MSI.*$dev-$v\$' /proc/interrupts"

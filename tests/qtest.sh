@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run the virtio-simple qtests (device/tests/qtest) against QEMU built with
+# AddressSanitizer and UndefinedBehaviorSanitizer.  One QEMU per test case,
+# so a failure does not hide the cases after it; any sanitizer report in a
+# case's output fails that case.  TAP output; logs in build/test-logs/qtest.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(FLAVOUR=asan "$top/vm/build-qemu.sh") || { echo "not ok 1 - sanitizer QEMU build"; exit 1; }
+logs="$top/build/test-logs/qtest"
+mkdir -p "$logs"
+cd "$build"
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Leaks are checked in QEMU, the program under test, not in the qos-test
+# harness; qtest finds the target from the "-system-x86_64" in the command.
+export ASAN_OPTIONS=detect_leaks=0
+export QTEST_QEMU_BINARY="env ASAN_OPTIONS=detect_leaks=1 ./qemu-system-x86_64"
+
+cases=$(./tests/qtest/qos-test -l | grep '/virtio-simple-tests/')
+[ -n "$cases" ] || { echo "not ok 1 - no virtio-simple qtests registered"; exit 1; }
+n=0
+failed=0
+for path in $cases; do
+	n=$((n + 1))
+	name=${path##*/}
+	log="$logs/$name.log"
+	timeout 300 ./tests/qtest/qos-test -p "$path" > "$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && ! grep -qE 'runtime error|ERROR: (Address|Leak)Sanitizer' "$log"; then
+		echo "ok $n - qtest $name"
+	else
+		echo "not ok $n - qtest $name (exit $rc, log $log)"
+		grep -E 'runtime error|Sanitizer|ERROR|assert|failed' "$log" | head -n 8 | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
