@@ -516,6 +516,88 @@ static void test_config_change(void *obj, void *data, QGuestAllocator *alloc)
     dev_stop(&d);
 }
 
+static const char *qmp_str(QTestState *qts, const char *cmd, const char *key)
+{
+    static char value[64];
+    QDict *rsp = qtest_qmp(qts, "{'execute': %s}", cmd);
+    QDict *ret = qdict_get_qdict(rsp, "return");
+
+    g_strlcpy(value, ret && qdict_haskey(ret, key) ?
+              qdict_get_str(ret, key) : "", sizeof(value));
+    qobject_unref(rsp);
+    return value;
+}
+
+/* Poll @cmd's @key until it reads @want, failing on @bad or timeout. */
+static void wait_for_state(QTestState *qts, const char *cmd, const char *key,
+                           const char *want, const char *bad)
+{
+    gint64 start = g_get_monotonic_time();
+    const char *v;
+
+    while (strcmp((v = qmp_str(qts, cmd, key)), want)) {
+        g_assert_cmpstr(v, !=, bad);
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        g_usleep(1000);
+    }
+}
+
+/*
+ * DELAY requests in flight survive migration: migrate to a file, start a
+ * second QEMU from it, and the answers arrive there, in deadline order.
+ */
+static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const uint32_t usec[] = { 300000, 100000, 200000 };
+    static const uint64_t expect[] = { 81, 82, 80 };
+    QVirtioSimple *vs = obj;
+    QVirtioPCIDevice *pci = container_of(vs->vdev, QVirtioPCIDevice, vdev);
+    g_autofree char *file = g_strdup_printf("%s/vsimple-migration-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    QTestState *src, *dst;
+    QDict *rsp;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    for (int i = 0; i < ARRAY_SIZE(usec); i++) {
+        post_resp(&d, 64, false);
+    }
+    for (int i = 0; i < ARRAY_SIZE(usec); i++) {
+        send_delay(&d, 80 + i, usec[i]);
+    }
+    expect_no_resp(&d, 1000 * 1000);
+    g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 3);
+
+    src = d.qts;
+    rsp = qtest_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': %s}}",
+                    uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    wait_for_state(src, "query-migrate", "status", "completed", "failed");
+
+    dst = qtest_initf("%s -incoming 'exec:cat %s'",
+                      qos_get_current_command_line(), file);
+    wait_for_state(dst, "query-status", "status", "running", "inmigrate-x");
+    d.qts = dst;
+    pci->pdev->bus->qts = dst;
+
+    g_assert_cmpint(qom_get_int(dst, "requests"), ==, 3);
+    g_assert_cmpint(qom_get_int(dst, "responses"), ==, 0);
+    for (int i = 0; i < ARRAY_SIZE(expect); i++) {
+        Resp r;
+
+        g_assert_true(wait_resp_step(&d, &r, 10 * 1000 * 1000, TIMEOUT_US));
+        g_assert_cmpuint(r.id, ==, expect[i]);
+        g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+        g_free(r.payload);
+    }
+    dev_stop(&d);
+    pci->pdev->bus->qts = src;
+    qtest_quit(dst);
+    unlink(file);
+}
+
 static void test_counters(void *obj, void *data, QGuestAllocator *alloc)
 {
     Dev d;
@@ -711,6 +793,7 @@ static void register_virtio_simple_test(void)
                  NULL);
     qos_add_test("config-change", "virtio-simple", test_config_change, NULL);
     qos_add_test("counters", "virtio-simple", test_counters, NULL);
+    qos_add_test("migration", "virtio-simple", test_migration, NULL);
     qos_add_test("indirect", "virtio-simple", test_indirect, NULL);
     qos_add_test("bad-req-writable", "virtio-simple", test_bad_req_writable,
                  NULL);
