@@ -2,16 +2,18 @@
 # `make check`; everything else is a step they depend on.
 SHELL := /bin/bash
 BUILD := build
-CFLAGS_HOST := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi
-GUEST_CFLAGS := -O2 -static -Wall -Wextra -Werror -Iinclude/uapi
+CFLAGS_HOST := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools/lib
+GUEST_CFLAGS := -O2 -static -Wall -Wextra -Werror -Iinclude/uapi -Itools/lib
+LIB := tools/lib/libvsimple.c
+LIB_HEADERS := tools/lib/libvsimple.h
 
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/guest/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
-HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h)
+HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver guest-bin host-tests guest demo check clean
+.PHONY: all deps driver tools guest-bin host-tests guest demo check bench clean
 
-all: guest
+all: guest tools
 
 # Packages: QEMU build deps, module tools, the distro kernel's headers.
 deps:
@@ -20,15 +22,30 @@ deps:
 driver: deps
 	$(MAKE) -C driver
 
-$(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
+# libvsimple and the vsimple CLI, for this host and (static) for the guest
+$(BUILD)/tools/libvsimple.a: $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS_HOST) -c -o $(BUILD)/tools/libvsimple.o $(LIB)
+	$(AR) rcs $@ $(BUILD)/tools/libvsimple.o
+
+$(BUILD)/tools/vsimple: tools/vsimple/vsimple.c $(BUILD)/tools/libvsimple.a
+	$(CC) $(CFLAGS_HOST) -o $@ $< $(BUILD)/tools/libvsimple.a
+
+tools: $(BUILD)/tools/vsimple
+
+$(BUILD)/guest-bin/vsimple: tools/vsimple/vsimple.c $(LIB) $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(LIB)
+
+$(BUILD)/guest-bin/%: tests/guest/%.c $(LIB) $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(LIB)
 
 $(BUILD)/guest-bin/tap.sh: tests/guest/tap.sh
 	@mkdir -p $(@D)
 	cp $< $@
 
-guest-bin: $(GUEST_TESTS) $(BUILD)/guest-bin/tap.sh
+guest-bin: $(GUEST_TESTS) $(BUILD)/guest-bin/tap.sh $(BUILD)/guest-bin/vsimple
 
 $(BUILD)/host-tests/%: tests/host/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -44,8 +61,12 @@ guest: driver guest-bin
 demo: guest
 	vm/demo.sh
 
-check: guest host-tests
+check: guest host-tests tools
 	tests/run.sh
+
+# Throughput and latency in the guest (TCG: numbers are for comparison only)
+bench: guest
+	vm/run-guest --device virtio-simple-pci tests/guest/bench.sh
 
 clean:
 	-$(MAKE) -C driver clean

@@ -11,6 +11,7 @@
 #define _LINUX_VIRTIO_SIMPLE_H
 
 #include <linux/types.h>
+#include <linux/ioctl.h>
 
 /*
  * Identity.  A modern (virtio 1.x) PCI device must use PCI device ID
@@ -72,6 +73,36 @@ struct virtio_simple_hdr {
 
 #define VIRTIO_SIMPLE_HDR_SIZE		16
 
+/*
+ * Character device /dev/virtio-simpleN (Linux driver).  write() sends one
+ * request (header + payload, exactly 16 + len bytes; the id is the caller's
+ * own), read() returns one whole response to a request written on the same
+ * file.  See docs/driver.md.
+ */
+struct virtio_simple_info {
+	__u32 max_payload;
+	__u32 req_queue_size;
+	__u32 resp_queue_size;
+	__u32 max_in_flight;
+	__u64 features;		/* negotiated feature bits */
+	__u8 label[VIRTIO_SIMPLE_LABEL_SIZE];
+};
+
+/* One synchronous request, independent of the read/write stream. */
+struct virtio_simple_call {
+	__u16 op;		/* in */
+	__u16 status;		/* out: VIRTIO_SIMPLE_S_* */
+	__u32 req_len;		/* in: request payload bytes */
+	__u64 req_buf;		/* in: user pointer to the request payload */
+	__u64 resp_buf;		/* in: user pointer for the response payload */
+	__u32 resp_cap;		/* in: bytes at resp_buf */
+	__u32 resp_len;		/* out: response payload bytes */
+};
+
+#define VIRTIO_SIMPLE_IOC_MAGIC		0xb5
+#define VIRTIO_SIMPLE_IOC_INFO	_IOR(VIRTIO_SIMPLE_IOC_MAGIC, 0, struct virtio_simple_info)
+#define VIRTIO_SIMPLE_IOC_CALL	_IOWR(VIRTIO_SIMPLE_IOC_MAGIC, 1, struct virtio_simple_call)
+
 _Static_assert(sizeof(struct virtio_simple_hdr) == VIRTIO_SIMPLE_HDR_SIZE,
 	       "virtio_simple_hdr is 16 bytes");
 _Static_assert(__builtin_offsetof(struct virtio_simple_hdr, op) == 8,
@@ -86,5 +117,17 @@ _Static_assert(__builtin_offsetof(struct virtio_simple_config, max_payload) == 4
 	       "config.max_payload at 4");
 _Static_assert(__builtin_offsetof(struct virtio_simple_config, label) == 8,
 	       "config.label at 8");
+_Static_assert(sizeof(struct virtio_simple_info) == 56,
+	       "virtio_simple_info is 56 bytes");
+_Static_assert(__builtin_offsetof(struct virtio_simple_info, features) == 16,
+	       "info.features at 16");
+_Static_assert(__builtin_offsetof(struct virtio_simple_info, label) == 24,
+	       "info.label at 24");
+_Static_assert(sizeof(struct virtio_simple_call) == 32,
+	       "virtio_simple_call is 32 bytes");
+_Static_assert(__builtin_offsetof(struct virtio_simple_call, req_buf) == 8,
+	       "call.req_buf at 8");
+_Static_assert(__builtin_offsetof(struct virtio_simple_call, resp_cap) == 24,
+	       "call.resp_cap at 24");
 
 #endif /* _LINUX_VIRTIO_SIMPLE_H */

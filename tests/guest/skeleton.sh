@@ -33,6 +33,7 @@ for v in config requestq responseq; do
 	check "MSI-X vector for $dev-$v in /proc/interrupts" \
 		sh -c "grep -q 'PCI-MSI.*$dev-$v\$' /proc/interrupts"
 done
-# echo_debugfs prints its own ok/not ok lines
-echo_debugfs "$dev" || tap_failed=$((tap_failed + 1))
+check "/dev/virtio-simple0 exists" [ -c /dev/virtio-simple0 ]
+check "ECHO round trip through the CLI" \
+	sh -c '[ "$(vsimple echo "hello, device")" = "hello, device" ]'
 tap_done

@@ -23,12 +23,17 @@ dmesg | grep virtio_simple
 step "3. MSI-X vectors: one for config changes, one per virtqueue"
 grep -E "CPU|$dev" /proc/interrupts
 
-step "4. One ECHO round trip through requestq and responseq"
-knob=/sys/kernel/debug/virtio-simple/$dev/echo
+step "4. The vsimple CLI talking to /dev/virtio-simple0"
+ls -l /dev/virtio-simple*
+echo '$ vsimple info'; vsimple info
 msg="hello from the guest, $(date -u +%H:%M:%S)"
-echo "sent:     $msg"
-echo "$msg" > "$knob" || exit 1
-echo "received: $(cat "$knob")"
+echo "\$ vsimple echo \"$msg\""; vsimple echo "$msg" || exit 1
+echo '$ printf 123456789 | vsimple crc32c -'; printf 123456789 | vsimple crc32c - || exit 1
+echo '$ vsimple delay 250000   (the device answers after 250 ms)'; vsimple delay 250000 || exit 1
+echo '$ vsimple bench --seconds 1 --size 4096 --depth 8'; vsimple bench --seconds 1 --size 4096 --depth 8
 grep -E "$dev-(requestq|responseq)" /proc/interrupts
+s=/sys/class/virtio-simple/virtio-simple0
+echo "sysfs ($s): requests $(cat $s/requests)," \
+	"responses $(cat $s/responses), in_flight $(cat $s/in_flight)"
 
 step "5. Power off"

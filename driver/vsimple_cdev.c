@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/virtio-simpleN: one node per bound device, N from an IDA.
+ *
+ * Each open file has its own response queue: read() returns responses to
+ * requests written on the same file, in completion order.  An open file
+ * holds a reference on the device state, so it outlives an unplug: every
+ * call then fails with -ENODEV and poll reports POLLHUP.
+ */
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/virtio_config.h>
+#include "vsimple.h"
+
+#define VSIMPLE_MAX_MINORS 256
+
+static dev_t vsimple_devt;
+static struct cdev vsimple_cdev;
+static struct class *vsimple_class;
+/* minor -> struct vsimple_dev; the IDR doubles as the IDA for N */
+static DEFINE_IDR(vsimple_minors);
+static DEFINE_MUTEX(vsimple_minors_lock);
+
+static int vsimple_open(struct inode *inode, struct file *filp)
+{
+	struct vsimple_file *f;
+	struct vsimple_dev *dev;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_lock(&vsimple_minors_lock);
+	dev = idr_find(&vsimple_minors, iminor(inode));
+	if (dev)
+		kref_get(&dev->ref);
+	mutex_unlock(&vsimple_minors_lock);
+	if (!dev) {
+		kfree(f);
+		return -ENODEV;
+	}
+	f->dev = dev;
+	INIT_LIST_HEAD(&f->responses);
+	init_waitqueue_head(&f->read_wq);
+	spin_lock_irq(&dev->lock);
+	list_add(&f->node, &dev->files);
+	spin_unlock_irq(&dev->lock);
+	filp->private_data = f;
+	return nonseekable_open(inode, filp);
+}
+
+/* Queued responses are freed; answers still on their way are dropped. */
+static int vsimple_release(struct inode *inode, struct file *filp)
+{
+	struct vsimple_file *f = filp->private_data;
+	struct vsimple_dev *dev = f->dev;
+	struct vsimple_req *req, *next;
+	int tag;
+
+	spin_lock_irq(&dev->lock);
+	list_del(&f->node);
+	list_for_each_entry_safe(req, next, &f->responses, node) {
+		list_del(&req->node);
+		vsimple_req_free(dev, req);
+	}
+	idr_for_each_entry(&dev->tags, req, tag)
+		if (req->owner == f)
+			req->owner = NULL;
+	spin_unlock_irq(&dev->lock);
+	kfree(f);
+	vsimple_dev_put(dev);
+	return 0;
+}
+
+/* buf is a struct virtio_simple_hdr and exactly hdr.len payload bytes. */
+static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
+			     size_t n, loff_t *ppos)
+{
+	struct vsimple_file *f = filp->private_data;
+	struct virtio_simple_hdr hdr;
+	u32 len;
+	int err;
+
+	if (n < VSIMPLE_HDR_LEN)
+		return -EINVAL;
+	if (copy_from_user(&hdr, ubuf, VSIMPLE_HDR_LEN))
+		return -EFAULT;
+	len = le32_to_cpu(hdr.len);
+	if (n != VSIMPLE_HDR_LEN + (size_t)len)
+		return -EINVAL;
+	err = vsimple_submit(f->dev, f, NULL, le64_to_cpu(hdr.id),
+			     le16_to_cpu(hdr.op), ubuf + VSIMPLE_HDR_LEN, len,
+			     filp->f_flags & O_NONBLOCK);
+	return err ? err : n;
+}
+
+static bool vsimple_will_read_block(struct vsimple_file *f)
+{
+	struct vsimple_dev *dev = f->dev;
+
+	return list_empty_careful(&f->responses) && !READ_ONCE(dev->dead) &&
+	       !READ_ONCE(dev->broken);
+}
+
+/*
+ * One whole response per call.  Too small a buffer gives -EMSGSIZE and the
+ * response stays queued; so does one that cannot be copied out.
+ */
+static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
+			    loff_t *ppos)
+{
+	struct vsimple_file *f = filp->private_data;
+	struct vsimple_dev *dev = f->dev;
+	struct vsimple_req *req;
+	size_t total;
+	int err;
+
+	for (;;) {
+		spin_lock_irq(&dev->lock);
+		err = vsimple_state_err(dev);
+		if (err)
+			goto unlock;
+		req = list_first_entry_or_null(&f->responses,
+					       struct vsimple_req, node);
+		if (req)
+			break;
+		spin_unlock_irq(&dev->lock);
+		if (filp->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		err = wait_event_interruptible(f->read_wq,
+					       !vsimple_will_read_block(f));
+		if (err)
+			return err;
+	}
+	if (req->err) {
+		err = req->err;
+		list_del(&req->node);
+		vsimple_req_free(dev, req);
+		goto unlock;
+	}
+	total = VSIMPLE_HDR_LEN + req->len;
+	if (n < total) {
+		err = -EMSGSIZE;
+		goto unlock;
+	}
+	list_del(&req->node);
+	spin_unlock_irq(&dev->lock);
+
+	if (copy_to_user(ubuf, req->buf, total)) {
+		spin_lock_irq(&dev->lock);
+		list_add(&req->node, &f->responses);
+		spin_unlock_irq(&dev->lock);
+		return -EFAULT;
+	}
+	spin_lock_irq(&dev->lock);
+	vsimple_req_free(dev, req);
+	spin_unlock_irq(&dev->lock);
+	return total;
+unlock:
+	spin_unlock_irq(&dev->lock);
+	return err;
+}
+
+static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
+{
+	struct vsimple_file *f = filp->private_data;
+	struct vsimple_dev *dev = f->dev;
+	__poll_t mask = 0;
+
+	poll_wait(filp, &f->read_wq, wait);
+	poll_wait(filp, &dev->write_wq, wait);
+	spin_lock_irq(&dev->lock);
+	if (dev->dead || dev->broken)
+		mask |= EPOLLHUP | EPOLLERR;
+	if (!list_empty(&f->responses))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!dev->dead && !dev->broken && dev->in_flight < dev->max_in_flight)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock_irq(&dev->lock);
+	return mask;
+}
+
+static long vsimple_ioctl_info(struct vsimple_dev *dev, void __user *arg)
+{
+	struct virtio_simple_info info = { 0 };
+
+	spin_lock_irq(&dev->lock);
+	if (dev->dead) {
+		spin_unlock_irq(&dev->lock);
+		return -ENODEV;
+	}
+	info.max_payload = dev->max_payload;
+	info.req_queue_size = virtqueue_get_vring_size(dev->req_vq);
+	info.resp_queue_size = virtqueue_get_vring_size(dev->resp_vq);
+	info.max_in_flight = dev->max_in_flight;
+	info.features = dev->vdev->features;
+	memcpy(info.label, dev->label, sizeof(info.label));
+	spin_unlock_irq(&dev->lock);
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long vsimple_ioctl_call(struct vsimple_dev *dev, void __user *arg)
+{
+	struct virtio_simple_call call;
+	struct vsimple_waiter w;
+	long err;
+
+	if (copy_from_user(&call, arg, sizeof(call)))
+		return -EFAULT;
+	err = vsimple_call(dev, call.op, u64_to_user_ptr(call.req_buf),
+			   call.req_len, &w);
+	if (err)
+		return err;
+	call.status = le16_to_cpu(w.buf->hdr.status);
+	call.resp_len = w.len;
+	if (w.len > call.resp_cap)
+		err = -EMSGSIZE;
+	else if (copy_to_user(u64_to_user_ptr(call.resp_buf), w.buf->payload,
+			      w.len))
+		err = -EFAULT;
+	kfree(w.buf);
+	if (copy_to_user(arg, &call, sizeof(call)))
+		return -EFAULT;
+	return err;
+}
+
+static long vsimple_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vsimple_file *f = filp->private_data;
+
+	switch (cmd) {
+	case VIRTIO_SIMPLE_IOC_INFO:
+		return vsimple_ioctl_info(f->dev, (void __user *)arg);
+	case VIRTIO_SIMPLE_IOC_CALL:
+		return vsimple_ioctl_call(f->dev, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vsimple_fops = {
+	.owner = THIS_MODULE,
+	.open = vsimple_open,
+	.release = vsimple_release,
+	.read = vsimple_read,
+	.write = vsimple_write,
+	.poll = vsimple_poll,
+	.unlocked_ioctl = vsimple_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+/* Wake every sleeper: writers, readers of every file, pollers. */
+void vsimple_wake_all(struct vsimple_dev *dev)
+{
+	struct vsimple_file *f;
+
+	spin_lock_irq(&dev->lock);
+	list_for_each_entry(f, &dev->files, node)
+		wake_up_interruptible(&f->read_wq);
+	spin_unlock_irq(&dev->lock);
+	wake_up_interruptible(&dev->write_wq);
+}
+
+int vsimple_cdev_add(struct vsimple_dev *dev)
+{
+	int minor;
+
+	mutex_lock(&vsimple_minors_lock);
+	minor = idr_alloc(&vsimple_minors, dev, 0, VSIMPLE_MAX_MINORS,
+			  GFP_KERNEL);
+	mutex_unlock(&vsimple_minors_lock);
+	if (minor < 0)
+		return minor;
+	dev->minor = minor;
+	/* attributes come with the node, so they exist before anyone opens it */
+	dev->node = device_create_with_groups(vsimple_class, &dev->vdev->dev,
+					      MKDEV(MAJOR(vsimple_devt), minor),
+					      dev, vsimple_groups,
+					      "virtio-simple%d", minor);
+	if (IS_ERR(dev->node)) {
+		mutex_lock(&vsimple_minors_lock);
+		idr_remove(&vsimple_minors, minor);
+		mutex_unlock(&vsimple_minors_lock);
+		return PTR_ERR(dev->node);
+	}
+	return 0;
+}
+
+/* The node goes and N is free for the next device; open files stay. */
+void vsimple_cdev_remove(struct vsimple_dev *dev)
+{
+	device_destroy(vsimple_class, MKDEV(MAJOR(vsimple_devt), dev->minor));
+	mutex_lock(&vsimple_minors_lock);
+	idr_remove(&vsimple_minors, dev->minor);
+	mutex_unlock(&vsimple_minors_lock);
+}
+
+int vsimple_cdev_init(void)
+{
+	int err;
+
+	err = alloc_chrdev_region(&vsimple_devt, 0, VSIMPLE_MAX_MINORS,
+				  "virtio-simple");
+	if (err)
+		return err;
+	cdev_init(&vsimple_cdev, &vsimple_fops);
+	vsimple_cdev.owner = THIS_MODULE;
+	err = cdev_add(&vsimple_cdev, vsimple_devt, VSIMPLE_MAX_MINORS);
+	if (err)
+		goto err_region;
+	vsimple_class = class_create(THIS_MODULE, "virtio-simple");
+	if (IS_ERR(vsimple_class)) {
+		err = PTR_ERR(vsimple_class);
+		goto err_cdev;
+	}
+	return 0;
+
+err_cdev:
+	cdev_del(&vsimple_cdev);
+err_region:
+	unregister_chrdev_region(vsimple_devt, VSIMPLE_MAX_MINORS);
+	return err;
+}
+
+void vsimple_cdev_exit(void)
+{
+	class_destroy(vsimple_class);
+	cdev_del(&vsimple_cdev);
+	unregister_chrdev_region(vsimple_devt, VSIMPLE_MAX_MINORS);
+	idr_destroy(&vsimple_minors);
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-simple request core: tags, the two virtqueues, and handing each
+ * response to whoever asked.  Every lock here is dev->lock.
+ *
+ * A request counts against the in-flight limit from write() until its
+ * response is read (or dropped), so memory held for unread responses is
+ * bounded by max_in_flight * (16 + max_payload) per device.
+ */
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/virtio_config.h>
+#include "vsimple.h"
+
+static size_t vsimple_buf_size(struct vsimple_dev *dev)
+{
+	return VSIMPLE_HDR_LEN + dev->max_payload;
+}
+
+int vsimple_state_err(struct vsimple_dev *dev)
+{
+	if (dev->dead)
+		return -ENODEV;
+	if (dev->broken)
+		return -EIO;
+	return 0;
+}
+
+/* Wait condition: a slot is free, or waiting is pointless. */
+bool vsimple_can_write(struct vsimple_dev *dev)
+{
+	return READ_ONCE(dev->dead) || READ_ONCE(dev->broken) ||
+	       READ_ONCE(dev->in_flight) < dev->max_in_flight;
+}
+
+/* Free an answered or failed request, and its slot.  Lock held. */
+void vsimple_req_free(struct vsimple_dev *dev, struct vsimple_req *req)
+{
+	kfree(req->buf);
+	kfree(req);
+	dev->in_flight--;
+	wake_up_interruptible(&dev->write_wq);
+}
+
+/* Hand a request's outcome to its owner, waiter, or nobody.  Lock held. */
+static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
+			    struct vsimple_buf *buf, u32 len, int err)
+{
+	idr_remove(&dev->tags, req->tag);
+	req->buf = buf;
+	req->len = len;
+	req->err = err;
+	if (req->waiter) {
+		struct vsimple_waiter *w = req->waiter;
+
+		w->buf = buf;
+		w->len = len;
+		w->err = err;
+		req->buf = NULL;
+		vsimple_req_free(dev, req);
+		complete(&w->done);
+	} else if (req->owner) {
+		list_add_tail(&req->node, &req->owner->responses);
+		wake_up_interruptible(&req->owner->read_wq);
+	} else {
+		vsimple_req_free(dev, req);	/* its file was closed */
+	}
+}
+
+/* Fail every request on its way, e.g. on removal or NEEDS_RESET. */
+void vsimple_fail_all(struct vsimple_dev *dev, int err)
+{
+	struct vsimple_req *req;
+	int tag;
+
+	idr_for_each_entry(&dev->tags, req, tag)
+		vsimple_deliver(dev, req, NULL, 0, err);
+}
+
+static int vsimple_post_resp_buf(struct vsimple_dev *dev,
+				 struct vsimple_buf *buf)
+{
+	struct scatterlist sg;
+
+	sg_init_one(&sg, buf, vsimple_buf_size(dev));
+	return virtqueue_add_inbuf(dev->resp_vq, &sg, 1, buf, GFP_ATOMIC);
+}
+
+/* Give a buffer back to the device, or count it as missing.  Lock held. */
+static void vsimple_recycle(struct vsimple_dev *dev, struct vsimple_buf *buf)
+{
+	if (!dev->dead && !dev->broken && !vsimple_post_resp_buf(dev, buf))
+		return;
+	kfree(buf);
+	dev->resp_missing++;
+}
+
+static void vsimple_bad_response(struct vsimple_dev *dev, const char *why,
+				 unsigned int used)
+{
+	dev->stats.bad_responses++;
+	dev_warn_ratelimited(&dev->vdev->dev,
+			     "bad response dropped: %s (used length %u)\n",
+			     why, used);
+}
+
+/*
+ * One used responseq buffer.  Nothing from the device is trusted: the used
+ * length, the header's len, id and op are all checked.  Lock held.
+ */
+static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
+			     unsigned int used)
+{
+	struct vsimple_req *req = NULL;
+	u64 tag;
+	u32 len;
+
+	if (used < VSIMPLE_HDR_LEN || used > vsimple_buf_size(dev)) {
+		vsimple_bad_response(dev, "used length out of range", used);
+		goto recycle;
+	}
+	len = le32_to_cpu(buf->hdr.len);
+	if (len != used - VSIMPLE_HDR_LEN) {
+		vsimple_bad_response(dev, "header len disagrees", used);
+		goto recycle;
+	}
+	tag = le64_to_cpu(buf->hdr.id);
+	if (tag <= INT_MAX)
+		req = idr_find(&dev->tags, tag);
+	if (!req) {
+		vsimple_bad_response(dev, "unknown id", used);
+		goto recycle;
+	}
+	if (le16_to_cpu(buf->hdr.op) != req->op) {
+		/* the device will not answer this id again: fail it */
+		vsimple_bad_response(dev, "op disagrees", used);
+		vsimple_deliver(dev, req, NULL, 0, -EIO);
+		goto recycle;
+	}
+	dev->stats.responses++;
+	dev->stats.bytes_out += len;
+	if (le16_to_cpu(buf->hdr.status) != VIRTIO_SIMPLE_S_OK)
+		dev->stats.errors++;
+	buf->hdr.id = cpu_to_le64(req->user_id);
+	vsimple_deliver(dev, req, buf, len, 0);
+	dev->resp_missing++;		/* the buffer went with the response */
+	return;
+recycle:
+	vsimple_recycle(dev, buf);
+}
+
+/* responseq callback (interrupt context). */
+void vsimple_resp_done(struct virtqueue *vq)
+{
+	struct vsimple_dev *dev = vq->vdev->priv;
+	struct vsimple_buf *buf;
+	unsigned long flags;
+	unsigned int used;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	while ((buf = virtqueue_get_buf(vq, &used)))
+		vsimple_complete(dev, buf, used);
+	/* replace the buffers that left with responses */
+	while (dev->resp_missing && !dev->dead && !dev->broken) {
+		buf = kmalloc(vsimple_buf_size(dev), GFP_ATOMIC | __GFP_NOWARN);
+		if (!buf || vsimple_post_resp_buf(dev, buf)) {
+			kfree(buf);
+			schedule_work(&dev->refill_work);
+			break;
+		}
+		dev->resp_missing--;
+	}
+	virtqueue_kick(vq);
+	spin_unlock_irqrestore(&dev->lock, flags);
+}
+
+/* Refill responseq where an atomic allocation failed. */
+void vsimple_refill_work(struct work_struct *work)
+{
+	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
+					       refill_work);
+	struct vsimple_buf *buf;
+
+	for (;;) {
+		buf = kmalloc(vsimple_buf_size(dev), GFP_KERNEL);
+		if (!buf)
+			return;
+		spin_lock_irq(&dev->lock);
+		if (!dev->resp_missing || dev->dead || dev->broken ||
+		    vsimple_post_resp_buf(dev, buf)) {
+			spin_unlock_irq(&dev->lock);
+			kfree(buf);
+			return;
+		}
+		dev->resp_missing--;
+		virtqueue_kick(dev->resp_vq);
+		spin_unlock_irq(&dev->lock);
+	}
+}
+
+/* requestq callback: the device has read these requests. */
+void vsimple_req_done(struct virtqueue *vq)
+{
+	struct vsimple_dev *dev = vq->vdev->priv;
+	unsigned long flags;
+	unsigned int len;
+	void *buf;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	while ((buf = virtqueue_get_buf(vq, &len)))
+		kfree(buf);
+	spin_unlock_irqrestore(&dev->lock, flags);
+}
+
+int vsimple_fill_resp_queue(struct vsimple_dev *dev)
+{
+	unsigned int i, n = min_t(unsigned int, VSIMPLE_RESP_BUFS,
+				  virtqueue_get_vring_size(dev->resp_vq));
+	struct vsimple_buf *buf;
+
+	dev->resp_missing = 0;
+	for (i = 0; i < n; i++) {
+		buf = kmalloc(vsimple_buf_size(dev), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		spin_lock_irq(&dev->lock);
+		if (vsimple_post_resp_buf(dev, buf)) {
+			spin_unlock_irq(&dev->lock);
+			kfree(buf);
+			return -ENOSPC;
+		}
+		spin_unlock_irq(&dev->lock);
+	}
+	return 0;
+}
+
+/* After a reset: free what the device never used. */
+void vsimple_free_unused(struct vsimple_dev *dev)
+{
+	void *buf;
+
+	while ((buf = virtqueue_detach_unused_buf(dev->resp_vq)))
+		kfree(buf);
+	while ((buf = virtqueue_detach_unused_buf(dev->req_vq)))
+		kfree(buf);
+}
+
+/*
+ * Send one request for a file (@owner) or a synchronous caller (@waiter).
+ * The payload is copied before waiting for a slot; an interrupted wait
+ * sends nothing.
+ */
+int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
+		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
+		   const void __user *upayload, u32 len, bool nonblock)
+{
+	struct virtio_simple_hdr *hdr;
+	struct vsimple_req *req;
+	struct scatterlist sg;
+	int tag, err;
+
+	if (len > dev->max_payload)
+		return -EMSGSIZE;
+	hdr = kmalloc(VSIMPLE_HDR_LEN + len, GFP_KERNEL);
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!hdr || !req) {
+		err = -ENOMEM;
+		goto free;
+	}
+	if (copy_from_user(hdr + 1, upayload, len)) {
+		err = -EFAULT;
+		goto free;
+	}
+	/* wait for a slot; the lock is held when the loop ends */
+	for (;;) {
+		spin_lock_irq(&dev->lock);
+		err = vsimple_state_err(dev);
+		if (err || dev->in_flight < dev->max_in_flight)
+			break;
+		spin_unlock_irq(&dev->lock);
+		if (nonblock)
+			err = -EAGAIN;
+		else
+			err = wait_event_interruptible(dev->write_wq,
+						       vsimple_can_write(dev));
+		if (err)
+			goto free;
+	}
+	if (err)
+		goto unlock;
+
+	tag = idr_alloc_cyclic(&dev->tags, req, 1, INT_MAX, GFP_ATOMIC);
+	if (tag < 0) {
+		err = tag;
+		goto unlock;
+	}
+	req->tag = tag;
+	req->op = op;
+	req->user_id = user_id;
+	req->owner = owner;
+	req->waiter = waiter;
+	hdr->id = cpu_to_le64(tag);
+	hdr->op = cpu_to_le16(op);
+	hdr->status = 0;
+	hdr->len = cpu_to_le32(len);
+	sg_init_one(&sg, hdr, VSIMPLE_HDR_LEN + len);
+	err = virtqueue_add_outbuf(dev->req_vq, &sg, 1, hdr, GFP_ATOMIC);
+	if (err) {
+		idr_remove(&dev->tags, tag);
+		goto unlock;
+	}
+	if (waiter)
+		waiter->req = req;
+	dev->in_flight++;
+	dev->stats.requests++;
+	dev->stats.bytes_in += len;
+	virtqueue_kick(dev->req_vq);
+	spin_unlock_irq(&dev->lock);
+	return 0;
+
+unlock:
+	spin_unlock_irq(&dev->lock);
+free:
+	kfree(hdr);
+	kfree(req);
+	return err;
+}
+
+/*
+ * One synchronous request.  On 0, w->buf holds the response (the caller
+ * frees it).  An interrupted call abandons the request: its answer is
+ * dropped on arrival, and the call returns -EINTR, never restarts.
+ */
+int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
+		 u32 len, struct vsimple_waiter *w)
+{
+	int err;
+
+	init_completion(&w->done);
+	w->buf = NULL;
+	w->err = 0;
+	err = vsimple_submit(dev, NULL, w, 0, op, ureq, len, false);
+	if (err)
+		return err;
+	if (wait_for_completion_interruptible(&w->done)) {
+		spin_lock_irq(&dev->lock);
+		if (!completion_done(&w->done)) {
+			w->req->waiter = NULL;
+			spin_unlock_irq(&dev->lock);
+			return -EINTR;
+		}
+		spin_unlock_irq(&dev->lock);
+	}
+	if (w->err) {
+		kfree(w->buf);
+		w->buf = NULL;
+	}
+	return w->err;
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs attributes of a virtio-simple device, on its class device
+ * /sys/class/virtio-simple/virtio-simpleN/: max_payload, label, in_flight
+ * and the counters.  They are created and removed with the /dev node.
+ */
+#include <linux/device.h>
+#include <linux/sysfs.h>
+#include "vsimple.h"
+
+static struct vsimple_dev *to_vsimple(struct device *d)
+{
+	return dev_get_drvdata(d);
+}
+
+static ssize_t max_payload_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_vsimple(d)->max_payload);
+}
+static DEVICE_ATTR_RO(max_payload);
+
+static ssize_t label_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	struct vsimple_dev *dev = to_vsimple(d);
+	ssize_t n;
+
+	spin_lock_irq(&dev->lock);
+	n = sysfs_emit(buf, "%s\n", dev->label);
+	spin_unlock_irq(&dev->lock);
+	return n;
+}
+static DEVICE_ATTR_RO(label);
+
+static ssize_t in_flight_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_vsimple(d)->in_flight));
+}
+static DEVICE_ATTR_RO(in_flight);
+
+/* The counters: one small show function each, sharing the read. */
+static ssize_t vsimple_show_stat(struct device *d, char *buf, size_t offset)
+{
+	struct vsimple_dev *dev = to_vsimple(d);
+	u64 v;
+
+	spin_lock_irq(&dev->lock);
+	v = *(u64 *)((char *)&dev->stats + offset);
+	spin_unlock_irq(&dev->lock);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static ssize_t requests_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, requests));
+}
+static DEVICE_ATTR_RO(requests);
+
+static ssize_t responses_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, responses));
+}
+static DEVICE_ATTR_RO(responses);
+
+static ssize_t errors_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, errors));
+}
+static DEVICE_ATTR_RO(errors);
+
+static ssize_t bytes_in_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, bytes_in));
+}
+static DEVICE_ATTR_RO(bytes_in);
+
+static ssize_t bytes_out_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, bytes_out));
+}
+static DEVICE_ATTR_RO(bytes_out);
+
+static ssize_t bad_responses_show(struct device *d, struct device_attribute *attr,
+				  char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, bad_responses));
+}
+static DEVICE_ATTR_RO(bad_responses);
+
+static struct attribute *vsimple_attrs[] = {
+	&dev_attr_max_payload.attr,
+	&dev_attr_label.attr,
+	&dev_attr_in_flight.attr,
+	&dev_attr_requests.attr,
+	&dev_attr_responses.attr,
+	&dev_attr_errors.attr,
+	&dev_attr_bytes_in.attr,
+	&dev_attr_bytes_out.attr,
+	&dev_attr_bad_responses.attr,
+	NULL,
+};
+
+static const struct attribute_group vsimple_group = {
+	.attrs = vsimple_attrs,
+};
+
+const struct attribute_group *vsimple_groups[] = {
+	&vsimple_group,
+	NULL,
+};

@@ -1,0 +1,159 @@
+/* Helpers for the guest C tests: requests, responses, sysfs, waiting. */
+#ifndef GUEST_UTIL_H
+#define GUEST_UTIL_H
+
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <virtio_simple.h>
+
+struct resp {
+	uint64_t id;
+	uint16_t op, status;
+	uint32_t len;
+};
+
+/* One write(): header + payload.  0, or -1 with errno. */
+static inline int send_req(int fd, uint64_t id, uint16_t op, const void *p,
+			   uint32_t len)
+{
+	struct virtio_simple_hdr hdr = {
+		.id = htole64(id), .op = htole16(op), .len = htole32(len),
+	};
+	uint8_t *buf = calloc(1, sizeof(hdr) + len + 1);
+	ssize_t n;
+
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (p && len)
+		memcpy(buf + sizeof(hdr), p, len);
+	n = write(fd, buf, sizeof(hdr) + len);
+	free(buf);
+	return n == (ssize_t)(sizeof(hdr) + len) ? 0 : -1;
+}
+
+/* One read() of a whole response; returns its payload (malloc'd) or NULL. */
+static inline void *recv_resp(int fd, struct resp *r, uint32_t max_payload)
+{
+	size_t cap = sizeof(struct virtio_simple_hdr) + max_payload;
+	uint8_t *buf = malloc(cap), *payload;
+	struct virtio_simple_hdr hdr;
+	ssize_t n = read(fd, buf, cap);
+
+	memset(r, 0, sizeof(*r));
+	if (n < (ssize_t)sizeof(hdr)) {
+		free(buf);
+		return NULL;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	r->id = le64toh(hdr.id);
+	r->op = le16toh(hdr.op);
+	r->status = le16toh(hdr.status);
+	r->len = le32toh(hdr.len);
+	payload = malloc(r->len + 1);
+	memcpy(payload, buf + sizeof(hdr), n - sizeof(hdr));
+	free(buf);
+	return payload;
+}
+
+static inline void wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	poll(&p, 1, 10000);
+}
+
+static inline uint64_t sysfs_u64(int index, const char *attr)
+{
+	char path[256];
+	unsigned long long v = ~0ull;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/virtio-simple/virtio-simple%d/%s", index, attr);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = ~0ull;
+		fclose(f);
+	}
+	return v;
+}
+
+static inline double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait for @path to exist (the driver loads asynchronously at boot). */
+static inline int wait_for_path(const char *path, int secs)
+{
+	double end = mono_s() + secs;
+
+	while (access(path, F_OK)) {
+		if (mono_s() > end)
+			return 0;
+		usleep(1000);
+	}
+	return 1;
+}
+
+/* Poll a sysfs counter until it reads @want; false after @secs. */
+static inline int wait_sysfs_u64(int index, const char *attr, uint64_t want,
+				 int secs)
+{
+	double end = mono_s() + secs;
+
+	while (sysfs_u64(index, attr) != want) {
+		if (mono_s() > end)
+			return 0;
+		usleep(1000);
+	}
+	return 1;
+}
+
+/* Wait until task @tid sleeps in system call @nr (/proc/TID/syscall). */
+static inline int wait_for_syscall(pid_t tid, long nr)
+{
+	double end = mono_s() + 10;
+	char path[64], line[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	while (mono_s() < end) {
+		FILE *f = fopen(path, "r");
+		long got = -1;
+
+		if (f) {
+			if (fgets(line, sizeof(line), f))
+				got = strtol(line, NULL, 10);
+			fclose(f);
+			/* "running" parses as 0; only trust a sleeping task */
+			if (got == nr && strncmp(line, "running", 7)) {
+				char st[64];
+
+				snprintf(st, sizeof(st), "/proc/%d/stat", (int)tid);
+				f = fopen(st, "r");
+				if (f && fgets(line, sizeof(line), f) &&
+				    strstr(line, ") S ")) {
+					fclose(f);
+					return 1;
+				}
+				if (f)
+					fclose(f);
+			}
+		}
+		usleep(1000);
+	}
+	fprintf(stderr, "# task %d never slept in syscall %ld\n", (int)tid, nr);
+	return 0;
+}
+
+#endif
