@@ -17,7 +17,12 @@
 #define VSIMPLE_HDR_LEN		sizeof(struct virtio_simple_hdr)
 /* Response buffers kept posted on responseq. */
 #define VSIMPLE_RESP_BUFS	16
-/* Requests sent or answered but not yet read, per device. */
+/*
+ * Limits, both of max_in_flight: requests at the device, per device; and
+ * requests written but whose response is not yet read, per file.  The
+ * second bounds the memory held for unread responses by each open file;
+ * counting it per file lets no reader stall another's writes.
+ */
 #define VSIMPLE_MAX_IN_FLIGHT	64
 
 /* A responseq buffer: header + max_payload bytes. */
@@ -69,7 +74,7 @@ struct vsimple_dev {
 	bool dead;			/* removed: every call gets -ENODEV */
 	bool broken;			/* NEEDS_RESET, frozen: -EIO */
 	struct idr tags;		/* tag -> struct vsimple_req */
-	unsigned int in_flight;
+	unsigned int in_flight;		/* at the device */
 	unsigned int max_in_flight;
 	unsigned int resp_missing;	/* buffers to post again */
 	wait_queue_head_t write_wq;	/* writers waiting for a slot */
@@ -85,6 +90,7 @@ struct vsimple_file {
 	struct vsimple_dev *dev;
 	struct list_head node;		/* in dev->files */
 	struct list_head responses;	/* answered struct vsimple_req */
+	unsigned int pending;		/* written, response not yet read */
 	wait_queue_head_t read_wq;
 };
 
@@ -94,8 +100,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 		   const void __user *upayload, u32 len, bool nonblock);
 int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
 		 u32 len, struct vsimple_waiter *w);
-void vsimple_req_free(struct vsimple_dev *dev, struct vsimple_req *req);
-bool vsimple_can_write(struct vsimple_dev *dev);
+void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
 int vsimple_state_err(struct vsimple_dev *dev);
 void vsimple_fail_all(struct vsimple_dev *dev, int err);
 void vsimple_req_done(struct virtqueue *vq);

@@ -66,7 +66,7 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 	list_del(&f->node);
 	list_for_each_entry_safe(req, next, &f->responses, node) {
 		list_del(&req->node);
-		vsimple_req_free(dev, req);
+		vsimple_resp_consumed(f, req);
 	}
 	idr_for_each_entry(&dev->tags, req, tag)
 		if (req->owner == f)
@@ -140,7 +140,7 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	if (req->err) {
 		err = req->err;
 		list_del(&req->node);
-		vsimple_req_free(dev, req);
+		vsimple_resp_consumed(f, req);
 		goto unlock;
 	}
 	total = VSIMPLE_HDR_LEN + req->len;
@@ -158,7 +158,7 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 		return -EFAULT;
 	}
 	spin_lock_irq(&dev->lock);
-	vsimple_req_free(dev, req);
+	vsimple_resp_consumed(f, req);
 	spin_unlock_irq(&dev->lock);
 	return total;
 unlock:
@@ -179,7 +179,8 @@ static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
 		mask |= EPOLLHUP | EPOLLERR;
 	if (!list_empty(&f->responses))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (!dev->dead && !dev->broken && dev->in_flight < dev->max_in_flight)
+	if (!dev->dead && !dev->broken && dev->in_flight < dev->max_in_flight &&
+	    f->pending < dev->max_in_flight)
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock_irq(&dev->lock);
 	return mask;

@@ -3,9 +3,8 @@
  * virtio-simple request core: tags, the two virtqueues, and handing each
  * response to whoever asked.  Every lock here is dev->lock.
  *
- * A request counts against the in-flight limit from write() until its
- * response is read (or dropped), so memory held for unread responses is
- * bounded by max_in_flight * (16 + max_payload) per device.
+ * A request counts against its device's limit until the device answers,
+ * and against its file's limit until the response is read (vsimple.h).
  */
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -27,44 +26,60 @@ int vsimple_state_err(struct vsimple_dev *dev)
 	return 0;
 }
 
-/* Wait condition: a slot is free, or waiting is pointless. */
-bool vsimple_can_write(struct vsimple_dev *dev)
+/* A slot at the device and in @f (NULL: a synchronous call).  Lock held. */
+static bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
 {
-	return READ_ONCE(dev->dead) || READ_ONCE(dev->broken) ||
-	       READ_ONCE(dev->in_flight) < dev->max_in_flight;
+	return dev->in_flight < dev->max_in_flight &&
+	       (!f || f->pending < dev->max_in_flight);
 }
 
-/* Free an answered or failed request, and its slot.  Lock held. */
-void vsimple_req_free(struct vsimple_dev *dev, struct vsimple_req *req)
+/* Wait condition: a slot is free, or waiting is pointless. */
+static bool vsimple_can_write(struct vsimple_dev *dev, struct vsimple_file *f)
+{
+	bool ok;
+
+	spin_lock_irq(&dev->lock);
+	ok = dev->dead || dev->broken || vsimple_slot_free(dev, f);
+	spin_unlock_irq(&dev->lock);
+	return ok;
+}
+
+/* A queued response was read or failed: free it and its file slot. */
+void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 {
 	kfree(req->buf);
 	kfree(req);
-	dev->in_flight--;
-	wake_up_interruptible(&dev->write_wq);
+	f->pending--;
+	wake_up_interruptible(&f->dev->write_wq);
 }
 
-/* Hand a request's outcome to its owner, waiter, or nobody.  Lock held. */
+/*
+ * Hand a request's outcome to its waiter, its file, or nobody (the file was
+ * closed).  The device is done with it either way.  Lock held.
+ */
 static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 			    struct vsimple_buf *buf, u32 len, int err)
 {
 	idr_remove(&dev->tags, req->tag);
-	req->buf = buf;
-	req->len = len;
-	req->err = err;
+	dev->in_flight--;
+	wake_up_interruptible(&dev->write_wq);
 	if (req->waiter) {
 		struct vsimple_waiter *w = req->waiter;
 
 		w->buf = buf;
 		w->len = len;
 		w->err = err;
-		req->buf = NULL;
-		vsimple_req_free(dev, req);
+		kfree(req);
 		complete(&w->done);
 	} else if (req->owner) {
+		req->buf = buf;
+		req->len = len;
+		req->err = err;
 		list_add_tail(&req->node, &req->owner->responses);
 		wake_up_interruptible(&req->owner->read_wq);
 	} else {
-		vsimple_req_free(dev, req);	/* its file was closed */
+		kfree(buf);
+		kfree(req);
 	}
 }
 
@@ -276,14 +291,14 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	for (;;) {
 		spin_lock_irq(&dev->lock);
 		err = vsimple_state_err(dev);
-		if (err || dev->in_flight < dev->max_in_flight)
+		if (err || vsimple_slot_free(dev, owner))
 			break;
 		spin_unlock_irq(&dev->lock);
 		if (nonblock)
 			err = -EAGAIN;
 		else
 			err = wait_event_interruptible(dev->write_wq,
-						       vsimple_can_write(dev));
+						       vsimple_can_write(dev, owner));
 		if (err)
 			goto free;
 	}
@@ -312,6 +327,8 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	}
 	if (waiter)
 		waiter->req = req;
+	if (owner)
+		owner->pending++;
 	dev->in_flight++;
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;

@@ -39,6 +39,12 @@ suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 suite qtest-asan-ubsan tests/qtest.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
+suite guest-driver guest --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
+suite guest-unplug guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unplug
+suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
+suite guest-freeze guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test freeze
+suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
+	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
 
 echo "$passed passed, $failed failed"

@@ -29,3 +29,13 @@ tap_done() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
+
+# wait_content FILE TEXT SECONDS: poll until FILE reads TEXT.
+wait_content() {
+	i=0
+	while [ "$(cat "$1" 2>/dev/null)" != "$2" ]; do
+		[ "$i" -ge $(($3 * 10)) ] && { echo "$1 is '$(cat "$1")', not '$2'"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}

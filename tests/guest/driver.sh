@@ -1,0 +1,42 @@
+#!/bin/sh
+# Guest test of the driver and the CLI, with one device started with id vs0:
+# the char device contract (chardev_test), the vsimple CLI's output and exit
+# codes, a label change from the host, rmmod refused with a file open and
+# reloading by modalias.
+. /opt/vsimple/bin/tap.sh
+node=/dev/virtio-simple0
+sys=/sys/class/virtio-simple/virtio-simple0
+
+check "$node appears within 30 s" wait_for $node 30
+chardev_test 0 || tap_failed=$((tap_failed + 1))
+
+check "vsimple --help shows the usage, exit 0" sh -c 'vsimple --help | grep -q "^usage: vsimple"'
+check "vsimple list shows the device" sh -c "vsimple list | grep -q '^$node'"
+check "vsimple info shows max_payload 65536" sh -c 'vsimple info | grep -q "^max_payload: *65536$"'
+check "vsimple echo TEXT prints TEXT" sh -c '[ "$(vsimple echo "a b c")" = "a b c" ]'
+check "vsimple echo - reads stdin" sh -c '[ "$(printf xyz | vsimple echo -)" = xyz ]'
+check "vsimple crc32c of 123456789 is e3069283" \
+	sh -c 'printf 123456789 | vsimple crc32c - | grep -q "^e3069283  -$"'
+check "vsimple crc32c FILE" sh -c 'printf 123456789 > /tmp/f && vsimple crc32c /tmp/f | grep -q "^e3069283  /tmp/f$"'
+check "vsimple delay 1000 exits 0" vsimple delay 1000
+check "vsimple delay 2000000: usage error, exit 2" sh -c 'vsimple delay 2000000 2>/dev/null; [ $? -eq 2 ]'
+check "unknown command: exit 2" sh -c 'vsimple frobnicate 2>/dev/null; [ $? -eq 2 ]'
+check "missing device: exit 3 and a hint" \
+	sh -c 'out=$(vsimple -d 9 info 2>&1); [ $? -eq 3 ] && echo "$out" | grep -q "is the module loaded"'
+check "vsimple bench --json reports requests_per_s and latency" \
+	sh -c 'vsimple bench --seconds 1 --size 512 --depth 4 --json | grep -q "\"requests_per_s\": [0-9].*\"p99\": [0-9]"'
+
+echo 'VSIMPLE-QMP {"execute": "qom-set", "arguments": {"path": "/machine/peripheral/vs0", "property": "label", "value": "relabelled"}}'
+check "a label set on the host (qom-set) reaches sysfs" wait_content $sys/label relabelled 30
+check "and IOC_INFO" sh -c 'vsimple info | grep -q "^label: *relabelled$"'
+
+exec 3<>$node
+check "rmmod is refused while a file is open" sh -c '! rmmod virtio_simple 2>/dev/null'
+exec 3>&-
+check "rmmod works once it is closed" rmmod virtio_simple
+check "the module is gone" sh -c '! grep -q "^virtio_simple " /proc/modules'
+# replay the device's "add" event, as udevadm trigger would
+for u in /sys/bus/virtio/devices/*/uevent; do echo add > "$u"; done
+check "the uevent daemon loads it again by modalias" wait_for $node 30
+check "and it answers" sh -c '[ "$(vsimple echo back)" = back ]'
+tap_done

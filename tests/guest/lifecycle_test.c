@@ -1,0 +1,207 @@
+/*
+ * Guest test: the device goes away under open files with a reader and a
+ * writer blocked, then comes back.
+ *   lifecycle_test unplug   device_del/device_add from the host (QMP, id vs0)
+ *   lifecycle_test unbind   sysfs unbind/bind
+ *   lifecycle_test freeze   suspend/resume in the kernel's PM test mode
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <virtio_simple.h>
+#include "../lib/tap.h"
+#include "guest_util.h"
+
+#define NODE "/dev/virtio-simple0"
+#define DRV "/sys/bus/virtio/drivers/virtio_simple"
+
+struct blocked {
+	int fd;
+	int write;		/* 1: blocked in write(), 0: in read() */
+	volatile pid_t tid;
+	volatile int ret, err;
+};
+
+static void *blocked_call(void *p)
+{
+	struct blocked *b = p;
+	uint8_t buf[64];
+
+	b->tid = gettid();
+	if (b->write)
+		b->ret = send_req(b->fd, 1, VIRTIO_SIMPLE_OP_ECHO, "x", 1);
+	else
+		b->ret = read(b->fd, buf, sizeof(buf));
+	b->err = errno;
+	return NULL;
+}
+
+static int join_within(pthread_t t, int secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += secs;
+	return pthread_timedjoin_np(t, NULL, &ts) == 0;
+}
+
+/* The virtio device (virtioN) the node belongs to. */
+static void bound_virtio_dev(char *out, size_t n)
+{
+	char link[256] = "";
+	ssize_t len = readlink("/sys/class/virtio-simple/virtio-simple0/device",
+			       link, sizeof(link) - 1);
+
+	link[len > 0 ? len : 0] = '\0';
+	snprintf(out, n, "%s", basename(link));
+}
+
+static void write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(s, f);
+		fclose(f);
+	}
+}
+
+static void qmp(const char *json)
+{
+	/* vm/run-guest runs this on the host's QMP socket */
+	printf("VSIMPLE-QMP %s\n", json);
+	fflush(stdout);
+}
+
+/*
+ * freeze/restore: a request in flight fails with EIO, the open file works
+ * after resume.  pm_test=devices suspends and resumes the devices only.
+ */
+static int test_freeze(void)
+{
+	uint32_t d = htole32(1000000);
+	struct resp r;
+	uint8_t buf[64];
+	void *pl;
+	int fd, n, e;
+
+	if (access("/sys/power/pm_test", W_OK)) {
+		printf("ok 1 # SKIP no /sys/power/pm_test in this kernel\n");
+		return 0;
+	}
+	if (!tap_check(wait_for_path(NODE, 30), NODE " appears"))
+		return tap_done();
+	fd = open(NODE, O_RDWR);
+	send_req(fd, 5, VIRTIO_SIMPLE_OP_DELAY, &d, 4);
+	write_file("/sys/module/suspend/parameters/pm_test_delay", "1");
+	write_file("/sys/power/pm_test", "devices");
+	write_file("/sys/power/state", "freeze");
+	write_file("/sys/power/pm_test", "none");
+	n = read(fd, buf, sizeof(buf));
+	e = errno;
+	tap_check(n < 0 && e == EIO, "the request in flight across freeze fails with EIO (%s)",
+		  n < 0 ? strerror(e) : "no error");
+	send_req(fd, 6, VIRTIO_SIMPLE_OP_ECHO, "thawed", 6);
+	pl = recv_resp(fd, &r, 64);
+	tap_check(pl && r.id == 6 && r.len == 6 && !memcmp(pl, "thawed", 6),
+		  "the same open file works after restore");
+	free(pl);
+	close(fd);
+	return tap_done();
+}
+
+int main(int argc, char **argv)
+{
+	int unplug = argc > 1 && !strcmp(argv[1], "unplug");
+	struct virtio_simple_info info;
+	struct blocked rd, wr;
+	pthread_t trd, twr;
+	char vdev[64];
+	uint32_t d = htole32(1000000);
+	struct pollfd p;
+	uint8_t buf[64];
+	int fd, fd2, n;
+
+	if (argc > 1 && !strcmp(argv[1], "freeze"))
+		return test_freeze();
+	if (!tap_check(wait_for_path(NODE, 30), NODE " appears"))
+		return tap_done();
+	bound_virtio_dev(vdev, sizeof(vdev));
+	fd = open(NODE, O_RDWR);
+	fd2 = open(NODE, O_RDWR);
+	ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
+	/* fill the in-flight limit with 1 s DELAYs so a writer blocks */
+	for (n = 0; n < (int)info.max_in_flight; n++)
+		send_req(fd, n, VIRTIO_SIMPLE_OP_DELAY, &d, 4);
+	wr = (struct blocked){ .fd = fd, .write = 1, .ret = -2 };
+	rd = (struct blocked){ .fd = fd2, .write = 0, .ret = -2 };
+	pthread_create(&twr, NULL, blocked_call, &wr);
+	pthread_create(&trd, NULL, blocked_call, &rd);
+	while (!wr.tid || !rd.tid)
+		sched_yield();
+	tap_check(wait_for_syscall(wr.tid, 1) && wait_for_syscall(rd.tid, 0),
+		  "a writer (at the limit) and a reader (nothing queued) are blocked");
+
+	if (unplug)
+		qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"vs0\"}}");
+	else
+		write_file(DRV "/unbind", vdev);
+
+	n = join_within(twr, 60);
+	tap_check(n && wr.ret < 0 && wr.err == ENODEV,
+		  "the blocked writer returns ENODEV (ret %d, %s)", wr.ret, strerror(wr.err));
+	n = join_within(trd, 60);
+	tap_check(n && rd.ret < 0 && rd.err == ENODEV,
+		  "the blocked reader returns ENODEV (ret %d, %s)", rd.ret, strerror(rd.err));
+	p = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
+	n = poll(&p, 1, 0);
+	tap_check(n == 1 && (p.revents & POLLHUP),
+		  "poll reports POLLHUP (revents 0x%x)", p.revents);
+	errno = 0;
+	n = send_req(fd, 1, VIRTIO_SIMPLE_OP_ECHO, "x", 1);
+	tap_check(n < 0 && errno == ENODEV, "a later write: ENODEV");
+	errno = 0;
+	n = read(fd, buf, sizeof(buf));
+	tap_check(n < 0 && errno == ENODEV, "a later read: ENODEV");
+	errno = 0;
+	n = ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
+	tap_check(n < 0 && errno == ENODEV, "a later ioctl: ENODEV");
+	tap_check(close(fd) == 0 && close(fd2) == 0, "close works");
+	for (n = 0; n < 30000 && !access(NODE, F_OK); n++)
+		usleep(1000);
+	tap_check(access(NODE, F_OK) != 0, NODE " is gone");
+
+	/* back again: the new device gets a working /dev/virtio-simple0 */
+	if (unplug) {
+		qmp("{\"execute\": \"device_add\", \"arguments\": "
+		    "{\"driver\": \"virtio-simple-pci\", \"id\": \"vs1\"}}");
+	} else {
+		write_file(DRV "/bind", vdev);
+	}
+	if (!tap_check(wait_for_path(NODE, 60), NODE " is back (N reused)"))
+		system("dmesg | tail -n 20; ls /sys/bus/pci/devices");
+	fd = open(NODE, O_RDWR);
+	{
+		struct resp r;
+		void *pl;
+
+		send_req(fd, 77, VIRTIO_SIMPLE_OP_ECHO, "again", 5);
+		pl = recv_resp(fd, &r, 64);
+		tap_check(pl && r.id == 77 && r.len == 5 && !memcmp(pl, "again", 5),
+			  "the new device answers");
+		free(pl);
+	}
+	close(fd);
+	return tap_done();
+}
