@@ -11,7 +11,7 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools guest-bin host-tests guest demo check bench clean
+.PHONY: all deps driver tools guest-bin host-tests guest demo check bench trace clean
 
 all: guest tools
 
@@ -63,6 +63,10 @@ demo: guest
 
 check: guest host-tests tools
 	tests/run.sh
+
+# The seed's probe path, STEP 1..6, from a real kernel trace
+trace: guest
+	vm/trace.sh
 
 # Throughput and latency in the guest (TCG: numbers are for comparison only)
 bench: guest

@@ -45,6 +45,8 @@ suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifec
 suite guest-freeze guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test freeze
 suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh
+# the seed's probe path, STEP 1..6, from a real trace; the 10f3 device unbound
+suite trace-probe-path vm/trace.sh --check
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
 
 echo "$passed passed, $failed failed"

@@ -24,6 +24,11 @@ DECLARE_INSTANCE_CHECKER(VirtIOSimplePCI, VIRTIO_SIMPLE_PCI,
 struct VirtIOSimplePCI {
     VirtIOPCIProxy parent_obj;
     VirtIOSimple vdev;
+    /*
+     * Test only: present another PCI device ID (e.g. the seed's 0x10f3)
+     * to show that Linux's virtio-pci refuses it.  0 keeps 0x1040 + 63.
+     */
+    uint16_t x_device_id;
 };
 
 /* Without "vectors" declared here the proxy gets no MSI-X at all. */
@@ -32,6 +37,7 @@ static Property virtio_simple_pci_properties[] = {
                     VIRTIO_PCI_FLAG_USE_IOEVENTFD_BIT, true),
     DEFINE_PROP_UINT32("vectors", VirtIOPCIProxy, nvectors,
                        DEV_NVECTORS_UNSPECIFIED),
+    DEFINE_PROP_UINT16("x-device-id", VirtIOSimplePCI, x_device_id, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -46,7 +52,14 @@ static void virtio_simple_pci_realize(VirtIOPCIProxy *vpci_dev, Error **errp)
     }
     /* a new device ID: there is no legacy interface to offer */
     virtio_pci_force_virtio_1(vpci_dev);
-    qdev_realize(vdev, BUS(&vpci_dev->bus), errp);
+    if (!qdev_realize(vdev, BUS(&vpci_dev->bus), errp)) {
+        return;
+    }
+    /* plugging set 0x1040 + 63; the test property overrides it after */
+    if (dev->x_device_id) {
+        pci_set_word(PCI_DEVICE(vpci_dev)->config + PCI_DEVICE_ID,
+                     dev->x_device_id);
+    }
 }
 
 static void virtio_simple_pci_class_init(ObjectClass *klass, void *data)
