@@ -143,7 +143,7 @@ static void test_small_read(void)
 static void test_nonblock_and_limit(void)
 {
 	int fd = open_node(O_NONBLOCK);
-	uint32_t delay = htole32(200000);
+	uint32_t delay = htole32(1000000);	/* long enough to stay in flight */
 	uint8_t buf[64];
 	unsigned int sent = 0;
 	uint64_t n;
@@ -252,7 +252,8 @@ static void test_unread_file_does_not_block_others(void)
 static void test_delay_order(void)
 {
 	int fd = open_node(0);
-	uint32_t d300 = htole32(300000), d100 = htole32(100000);
+	/* wide gaps, so a slow emulated guest cannot reorder them */
+	uint32_t d300 = htole32(1000000), d100 = htole32(500000);
 	uint64_t order[3];
 	struct resp r;
 

@@ -61,6 +61,23 @@ static inline void *recv_resp(int fd, struct resp *r, uint32_t max_payload)
 	return payload;
 }
 
+/* One ECHO of @text on @fd: true when the same id and bytes come back. */
+static inline int echo_ok(int fd, uint64_t id, const char *text)
+{
+	uint32_t len = strlen(text);
+	struct resp r;
+	void *p;
+	int ok;
+
+	if (send_req(fd, id, VIRTIO_SIMPLE_OP_ECHO, text, len))
+		return 0;
+	p = recv_resp(fd, &r, len);
+	ok = p && r.id == id && r.status == 0 && r.len == len &&
+	     !memcmp(p, text, len);
+	free(p);
+	return ok;
+}
+
 static inline void wait_readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };

@@ -91,9 +91,7 @@ static void qmp(const char *json)
 static int test_freeze(void)
 {
 	uint32_t d = htole32(1000000);
-	struct resp r;
 	uint8_t buf[64];
-	void *pl;
 	int fd, n, e;
 
 	if (access("/sys/power/pm_test", W_OK)) {
@@ -112,11 +110,7 @@ static int test_freeze(void)
 	e = errno;
 	tap_check(n < 0 && e == EIO, "the request in flight across freeze fails with EIO (%s)",
 		  n < 0 ? strerror(e) : "no error");
-	send_req(fd, 6, VIRTIO_SIMPLE_OP_ECHO, "thawed", 6);
-	pl = recv_resp(fd, &r, 64);
-	tap_check(pl && r.id == 6 && r.len == 6 && !memcmp(pl, "thawed", 6),
-		  "the same open file works after restore");
-	free(pl);
+	tap_check(echo_ok(fd, 6, "thawed"), "the same open file works after restore");
 	close(fd);
 	return tap_done();
 }
@@ -192,16 +186,7 @@ int main(int argc, char **argv)
 	if (!tap_check(wait_for_path(NODE, 60), NODE " is back (N reused)"))
 		system("dmesg | tail -n 20; ls /sys/bus/pci/devices");
 	fd = open(NODE, O_RDWR);
-	{
-		struct resp r;
-		void *pl;
-
-		send_req(fd, 77, VIRTIO_SIMPLE_OP_ECHO, "again", 5);
-		pl = recv_resp(fd, &r, 64);
-		tap_check(pl && r.id == 77 && r.len == 5 && !memcmp(pl, "again", 5),
-			  "the new device answers");
-		free(pl);
-	}
+	tap_check(echo_ok(fd, 77, "again"), "the new device answers");
 	close(fd);
 	return tap_done();
 }

@@ -260,7 +260,7 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 	struct virtio_simple_info info;
 	uint16_t op = VIRTIO_SIMPLE_OP_ECHO;
 	size_t nlat = 0, cap_lat = 1 << 16;
-	uint64_t next_id = 0, bytes = 0, errors = 0;
+	uint64_t bytes = 0, errors = 0;
 	unsigned long in_flight = 0;
 	struct vsimple_response r;
 	uint8_t *payload, *resp;
@@ -321,7 +321,6 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 				return EXIT_STATUS;
 			}
 			nfree--;
-			next_id++;
 			in_flight++;
 		}
 		ev = vsimple_wait(vs, POLLIN, 1000);
