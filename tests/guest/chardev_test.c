@@ -253,12 +253,12 @@ static void test_delay_order(void)
 {
 	int fd = open_node(0);
 	/* wide gaps, so a slow emulated guest cannot reorder them */
-	uint32_t d300 = htole32(1000000), d100 = htole32(500000);
+	uint32_t d_long = htole32(1000000), d_short = htole32(500000);
 	uint64_t order[3];
 	struct resp r;
 
-	send_req(fd, 1, VIRTIO_SIMPLE_OP_DELAY, &d300, 4);
-	send_req(fd, 2, VIRTIO_SIMPLE_OP_DELAY, &d100, 4);
+	send_req(fd, 1, VIRTIO_SIMPLE_OP_DELAY, &d_long, 4);
+	send_req(fd, 2, VIRTIO_SIMPLE_OP_DELAY, &d_short, 4);
 	send_req(fd, 3, VIRTIO_SIMPLE_OP_ECHO, "x", 1);
 	for (int i = 0; i < 3; i++) {
 		free(recv_resp(fd, &r, max_payload));
