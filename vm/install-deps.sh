@@ -15,7 +15,7 @@ pkgs=(
 	# sanitizer build of QEMU for the qtests
 	clang libclang-rt-14-dev
 	# kernel module build and checks
-	kmod bc sparse
+	kmod bc sparse perl
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
 	# firmware for the guest (BIOS, -kernel boot option ROMs)
