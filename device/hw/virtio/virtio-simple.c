@@ -526,8 +526,9 @@ static int virtio_simple_post_load(void *opaque, int version_id)
 {
     VirtIOSimple *s = opaque;
 
-    /* the stream is untrusted input too */
-    if (s->n_delayed + s->n_ready > MAX_PENDING ||
+    /* the stream is untrusted input too (checked apart: no overflow) */
+    if (s->n_delayed > MAX_PENDING || s->n_ready > MAX_PENDING ||
+        s->n_delayed + s->n_ready > MAX_PENDING ||
         s->ready_head >= MAX_PENDING) {
         return -EINVAL;
     }
