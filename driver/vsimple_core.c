@@ -122,22 +122,20 @@ static void vsimple_bad_response(struct vsimple_dev *dev, const char *why,
 
 /*
  * One used responseq buffer.  Nothing from the device is trusted: the used
- * length, the header's len, id and op are all checked.  Lock held.
+ * length, the header's len, id and op are all checked.  A malformed answer
+ * to a known request fails that request with -EIO (the device will not
+ * answer it again); one whose id is unknown is only counted.  Lock held.
  */
 static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 			     unsigned int used)
 {
 	struct vsimple_req *req = NULL;
+	const char *bad = NULL;
 	u64 tag;
 	u32 len;
 
 	if (used < VSIMPLE_HDR_LEN || used > vsimple_buf_size(dev)) {
 		vsimple_bad_response(dev, "used length out of range", used);
-		goto recycle;
-	}
-	len = le32_to_cpu(buf->hdr.len);
-	if (len != used - VSIMPLE_HDR_LEN) {
-		vsimple_bad_response(dev, "header len disagrees", used);
 		goto recycle;
 	}
 	tag = le64_to_cpu(buf->hdr.id);
@@ -147,9 +145,13 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		vsimple_bad_response(dev, "unknown id", used);
 		goto recycle;
 	}
-	if (le16_to_cpu(buf->hdr.op) != req->op) {
-		/* the device will not answer this id again: fail it */
-		vsimple_bad_response(dev, "op disagrees", used);
+	len = le32_to_cpu(buf->hdr.len);
+	if (len != used - VSIMPLE_HDR_LEN)
+		bad = "header len disagrees with the used length";
+	else if (le16_to_cpu(buf->hdr.op) != req->op)
+		bad = "op disagrees with the request";
+	if (bad) {
+		vsimple_bad_response(dev, bad, used);
 		vsimple_deliver(dev, req, NULL, 0, -EIO);
 		goto recycle;
 	}

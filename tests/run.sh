@@ -42,6 +42,8 @@ suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
 suite guest-driver guest --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
 suite guest-unplug guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unplug
 suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
+suite guest-faulty-device guest --device virtio-simple-pci,x-fault-injection=on \
+	build/guest-bin/fault_test
 suite guest-freeze guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test freeze
 suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh

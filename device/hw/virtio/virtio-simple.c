@@ -85,6 +85,32 @@ static bool virtio_simple_check_response(VirtIOSimple *s,
 }
 
 /*
+ * Test only (x-fault-injection=on): an ECHO of "x-fault:" + i/o/l gets a
+ * malformed answer (unknown id, wrong op, header len disagreeing with the
+ * bytes written), so drivers can be tested against a misbehaving device.
+ */
+static void virtio_simple_fault(VirtIOSimple *s, const void *data,
+                                uint32_t len, struct virtio_simple_hdr *hdr)
+{
+    const char *p = data;
+
+    if (!s->x_fault_injection || len < 9 || memcmp(p, "x-fault:", 8)) {
+        return;
+    }
+    switch (p[8]) {
+    case 'i':
+        hdr->id = cpu_to_le64(le64_to_cpu(hdr->id) + 1000000);
+        break;
+    case 'o':
+        hdr->op = cpu_to_le16(le16_to_cpu(hdr->op) ^ 0x80);
+        break;
+    case 'l':
+        hdr->len = cpu_to_le32(le32_to_cpu(hdr->len) + 1);
+        break;
+    }
+}
+
+/*
  * Write a response into @resp: the header, then @data unless it does not
  * fit, in which case the header alone with EMSGSIZE.  Returns bytes written.
  */
@@ -107,6 +133,7 @@ static size_t virtio_simple_write_response(VirtIOSimple *s,
     hdr.op = cpu_to_le16(op);
     hdr.status = cpu_to_le16(status);
     hdr.len = cpu_to_le32(len);
+    virtio_simple_fault(s, data, len, &hdr);
     iov_from_buf(resp->in_sg, resp->in_num, 0, &hdr, HDR_SIZE);
     if (len) {
         iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE, data, len);
@@ -597,6 +624,8 @@ static Property virtio_simple_properties[] = {
     DEFINE_PROP_UINT32("max-payload", VirtIOSimple, max_payload,
                        VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT),
     DEFINE_PROP_UINT16("queue-size", VirtIOSimple, queue_size, 128),
+    DEFINE_PROP_BOOL("x-fault-injection", VirtIOSimple, x_fault_injection,
+                     false),
     DEFINE_PROP_END_OF_LIST(),
 };
 

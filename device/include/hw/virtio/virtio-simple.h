@@ -60,6 +60,7 @@ struct VirtIOSimple {
     uint32_t max_payload;
     uint16_t queue_size;
     char *label;                /* settable at run time: config interrupt */
+    bool x_fault_injection;     /* test only: see virtio_simple_fault() */
 };
 
 #endif

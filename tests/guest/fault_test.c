@@ -1,0 +1,73 @@
+/*
+ * Guest test against a misbehaving device (x-fault-injection=on): malformed
+ * answers are counted and dropped, a known request whose answer was
+ * malformed fails with EIO instead of hanging, and the driver keeps working.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <virtio_simple.h>
+#include "../lib/tap.h"
+#include "guest_util.h"
+
+#define NODE "/dev/virtio-simple0"
+
+/* An ECHO the device answers wrongly; returns read()'s errno (0: no error). */
+static int faulty_echo(int fd, uint64_t id, const char *how)
+{
+	char text[16];
+	struct resp r;
+	void *p;
+
+	snprintf(text, sizeof(text), "x-fault:%s", how);
+	send_req(fd, id, VIRTIO_SIMPLE_OP_ECHO, text, strlen(text));
+	wait_readable(fd);
+	errno = 0;
+	p = recv_resp(fd, &r, 64);
+	free(p);
+	return p ? 0 : errno;
+}
+
+int main(void)
+{
+	uint64_t bad0;
+	int fd, e;
+
+	if (!tap_check(wait_for_path(NODE, 30), NODE " appears"))
+		return tap_done();
+	fd = open(NODE, O_RDWR);
+	bad0 = sysfs_u64(0, "bad_responses");
+
+	e = faulty_echo(fd, 1, "o");
+	tap_check(e == EIO, "an answer with the wrong op fails its request with EIO (%s)",
+		  strerror(e));
+	e = faulty_echo(fd, 2, "l");
+	tap_check(e == EIO, "an answer whose header len disagrees fails with EIO (%s)",
+		  strerror(e));
+	tap_check(sysfs_u64(0, "bad_responses") == bad0 + 2, "both counted in bad_responses");
+
+	/* an unknown id: dropped and counted; that request gets no answer */
+	send_req(fd, 3, VIRTIO_SIMPLE_OP_ECHO, "x-fault:i", 9);
+	tap_check(wait_sysfs_u64(0, "bad_responses", bad0 + 3, 10),
+		  "an answer with an unknown id is counted and dropped");
+	close(fd);
+
+	fd = open(NODE, O_RDWR | O_NONBLOCK);
+	{
+		char buf[64];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		e = errno;
+		tap_check(n < 0 && e == EAGAIN, "nothing stray reaches another file (%s)",
+			  n < 0 ? strerror(e) : "got data");
+	}
+	close(fd);
+	fd = open(NODE, O_RDWR);
+	tap_check(echo_ok(fd, 4, "still fine"), "the driver and device still work");
+	close(fd);
+	return tap_done();
+}
