@@ -5,7 +5,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <endian.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,30 @@ int main(void)
 	close(fd);
 	fd = open(NODE, O_RDWR);
 	tap_check(echo_ok(fd, 4, "still fine"), "the driver and device still work");
+
+	/* NEEDS_RESET: what is in flight fails with EIO, nothing hangs */
+	{
+		uint32_t d = htole32(1000000);
+		struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+		double end = mono_s() + 30;
+		char buf[64];
+		int eio = 0;
+
+		send_req(fd, 5, VIRTIO_SIMPLE_OP_DELAY, &d, 4);
+		send_req(fd, 6, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);
+		while (!eio && mono_s() < end) {
+			wait_readable(fd);
+			if (read(fd, buf, sizeof(buf)) < 0 && errno == EIO)
+				eio = 1;
+		}
+		tap_check(eio, "after the device reports NEEDS_RESET, reads fail with EIO");
+		errno = 0;
+		e = send_req(fd, 7, VIRTIO_SIMPLE_OP_ECHO, "x", 1);
+		tap_check(e < 0 && errno == EIO, "and writes fail with EIO");
+		e = poll(&p, 1, 0);
+		tap_check(e == 1 && (p.revents & POLLERR),
+			  "poll reports POLLERR (revents 0x%x)", p.revents);
+	}
 	close(fd);
 	return tap_done();
 }

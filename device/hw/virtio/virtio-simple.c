@@ -87,7 +87,8 @@ static bool virtio_simple_check_response(VirtIOSimple *s,
 /*
  * Test only (x-fault-injection=on): an ECHO of "x-fault:" + i/o/l gets a
  * malformed answer (unknown id, wrong op, header len disagreeing with the
- * bytes written), so drivers can be tested against a misbehaving device.
+ * bytes written), and "x-fault:r" puts the device in NEEDS_RESET, so
+ * drivers can be tested against a misbehaving device.
  */
 static void virtio_simple_fault(VirtIOSimple *s, const void *data,
                                 uint32_t len, struct virtio_simple_hdr *hdr)
@@ -106,6 +107,9 @@ static void virtio_simple_fault(VirtIOSimple *s, const void *data,
         break;
     case 'l':
         hdr->len = cpu_to_le32(le32_to_cpu(hdr->len) + 1);
+        break;
+    case 'r':
+        virtio_simple_fail(s, "fault injection: needs reset");
         break;
     }
 }
