@@ -2,7 +2,7 @@
 # its own beyond variables and functions.
 VS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Big downloads and builds live outside the work tree, shared by clones.
-VS_CACHE=${VSIMPLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtio-simple}
+VS_CACHE=${VSIMPLE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/virtio-simple}
 mkdir -p "$VS_CACHE"
 
 vs_say() { printf '[vsimple] %s\n' "$*" >&2; }
