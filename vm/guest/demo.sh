@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the guest for `make demo`: shows each layer working.
+. /opt/vsimple/bin/tap.sh	# for wait_for
 drv=/sys/bus/virtio/drivers/virtio_simple
-i=0
-while [ ! -e "$drv/virtio0" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_for "$drv/virtio0" 30
 dev=$(basename "$(ls -d "$drv"/virtio* 2>/dev/null | head -n 1)")
 [ -n "$dev" ] || { echo "virtio_simple did not bind; dmesg:"; dmesg | tail -n 30; exit 1; }
 pci=$(basename "$(readlink -f "/sys/bus/virtio/devices/$dev/..")")
