@@ -42,7 +42,7 @@ $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $<
 
-$(BUILD)/guest-bin/tap.sh: tests/guest/tap.sh
+$(BUILD)/guest-bin/tap.sh: tests/lib/tap.sh
 	@mkdir -p $(@D)
 	cp $< $@
 

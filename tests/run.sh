@@ -35,6 +35,7 @@ guest() {
 }
 
 suite host-header build/host-tests/test_header
+suite host-apt-sources tests/host/apt-src-entry.sh
 suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 suite qtest-asan-ubsan tests/qtest.sh

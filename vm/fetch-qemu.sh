@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch and unpack the distro's QEMU source package into the cache, using a
 # private apt state whose only entries are deb-src lines derived from the
-# host's configuration (vm/apt-src-entry.sh).  The system's apt setup is not
+# host's configuration (vm/apt-src-entry.py).  The system's apt setup is not
 # changed.  Prints the unpacked source directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +16,8 @@ fi
 apt_dir="$VS_CACHE/apt"
 src_root="$VS_CACHE/qemu-src"
 mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$src_root"
-"$here/apt-src-entry.sh" > "$apt_dir/sources.list.d/derived.sources"
+"$here/apt-src-entry.py" > "$apt_dir/sources.list.d/derived.sources" ||
+	vs_die "cannot derive deb-src entries from the host's apt sources (see above)"
 [ -s "$apt_dir/sources.list.d/derived.sources" ] || vs_die "no Debian apt source found to derive a deb-src entry from"
 
 apt_opts=(

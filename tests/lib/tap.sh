@@ -1,4 +1,5 @@
-# TAP helpers for guest test scripts (busybox sh): source, then call check.
+# TAP helpers for test scripts, host (bash) and guest (busybox sh): source,
+# then call check or tap_result, and tap_done at the end.
 tap_n=0
 tap_failed=0
 
@@ -13,6 +14,19 @@ check() {
 		[ -n "$out" ] && echo "$out" | sed 's/^/#   /'
 		tap_failed=$((tap_failed + 1))
 	fi
+}
+
+# tap_result STATUS DESCRIPTION [DIAGNOSTIC]: report a check already run.
+tap_result() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | head -n 40 | sed 's/^/#   /'
+		tap_failed=$((tap_failed + 1))
+	fi
+	return "$1"
 }
 
 # wait_for PATH SECONDS: poll for PATH to appear, fail after SECONDS.
