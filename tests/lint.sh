@@ -5,35 +5,58 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-n=0
-failed=0
-result() {	# result DESCRIPTION STATUS OUTPUT
-	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		printf '%s\n' "$3" | head -n 40 | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
+. tests/lib/tap.sh
+
+kscripts=$(vm/fetch-checkpatch.sh) || { echo "not ok 1 - fetch the kernel's checkpatch.pl"; exit 1; }
+qemu_src=$(vm/fetch-qemu.sh) || { echo "not ok 1 - fetch QEMU's checkpatch.pl"; exit 1; }
+
+# The kernel's checkpatch seeds its CamelCase list from the tree's
+# include/, through git when it finds a .git, and caches it in the working
+# directory.  Run it where neither exists: no git needed (a release tarball,
+# a root without git), no cache file left in the tree.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/empty-root/include" "$scratch/include"
+ln -s "$top/driver" "$scratch/driver"
+ln -s "$top/include/uapi" "$scratch/include/uapi"
+kcp() {
+	(cd "$scratch" && GIT_DIR="$scratch/no-git" perl "$kscripts/scripts/checkpatch.pl" \
+		--no-tree --root="$scratch/empty-root" --strict --quiet --show-types -f "$@" 2>&1)
 }
 
-kscripts=$(vm/fetch-checkpatch.sh)
-kcp() { perl "$kscripts/scripts/checkpatch.pl" --no-tree --strict --quiet --show-types -f "$@" 2>&1; }
-qemu_src=$(vm/fetch-qemu.sh)
-
 out=$(for f in driver/vsimple*.c driver/vsimple*.h; do kcp "$f"; done)
-result "kernel checkpatch --strict: driver/" "$([ -z "$out" ]; echo $?)" "$out"
+tap_result "$([ -z "$out" ]; echo $?)" "kernel checkpatch --strict: driver/" "$out"
 
 # _Static_assert is a C11 keyword, not CamelCase: the one check we waive.
 out=$(kcp --ignore CAMELCASE include/uapi/virtio_simple.h)
-result "kernel checkpatch --strict: include/uapi/virtio_simple.h" "$([ -z "$out" ]; echo $?)" "$out"
+tap_result "$([ -z "$out" ]; echo $?)" "kernel checkpatch --strict: include/uapi/virtio_simple.h" "$out"
 
-out=$(make -s -C driver clean >/dev/null 2>&1; make -C driver sparse 2>&1 | grep -E 'warning|error')
-result "sparse with endian checks: driver/" "$([ -z "$out" ]; echo $?)" "$out"
+left=$(find "$top" -maxdepth 3 -name '.checkpatch-camelcase.*' -not -path "$top/build/*")
+tap_result "$([ -z "$left" ]; echo $?)" "no checkpatch cache file left in the tree" "$left"
 
-out=$(make -s -C driver clean >/dev/null 2>&1; make -C driver W=1 2>&1 | grep -E 'warning|error')
-result "no W=1 warnings: driver/" "$([ -z "$out" ]; echo $?)" "$out"
+# driver_build NAME ARGS...: a clean build of the driver with ARGS; passes
+# only when the build itself succeeds, every source was compiled (and, for
+# sparse, checked), and nothing warned.
+nsrc=$(ls driver/vsimple*.c | wc -l)
+driver_build() {
+	local name=$1 out rc want=$nsrc
+	shift
+	make -s -C driver clean >/dev/null 2>&1
+	out=$(make -C driver "$@" 2>&1); rc=$?
+	local cc checked warn
+	cc=$(grep -cE '^ +CC \[M\] .*/vsimple[a-z_]*\.o$' <<<"$out")
+	checked=$(grep -cE '^ +CHECK +.*/vsimple[a-z_]*\.c$' <<<"$out")
+	warn=$(grep -E 'warning|error|Error' <<<"$out")
+	if [ "$rc" -ne 0 ]; then
+		tap_result 1 "$name" "the build failed (status $rc):"$'\n'"$(tail -n 20 <<<"$out")"
+	elif [ "$cc" -ne "$want" ] || { [ "$1" = sparse ] && [ "$checked" -ne "$want" ]; }; then
+		tap_result 1 "$name" "expected $want sources compiled and checked, saw $cc compiled, $checked checked"
+	else
+		tap_result "$([ -z "$warn" ]; echo $?)" "$name" "$warn"
+	fi
+}
+driver_build "sparse with endian checks: driver/" sparse
+driver_build "no W=1 warnings: driver/" W=1
 make -s -C driver >/dev/null 2>&1
 
 # from device/, so paths read as in QEMU's tree (tests/ has its own rules)
@@ -41,7 +64,6 @@ out=$(cd device && for f in hw/virtio/*.c include/hw/virtio/*.h \
 		tests/qtest/*.c tests/qtest/libqos/*.[ch]; do
 	perl "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f" 2>&1
 done)
-result "QEMU checkpatch: device/" "$([ -z "$out" ]; echo $?)" "$out"
+tap_result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: device/" "$out"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
