@@ -11,7 +11,8 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools guest-bin host-tests guest demo check bench trace clean
+.PHONY: all deps driver tools guest-bin host-tests guest demo check bench trace \
+	fresh-check clean
 
 all: guest tools
 
@@ -72,6 +73,11 @@ trace: guest
 # Throughput and latency in the guest (TCG: numbers are for comparison only)
 bench: guest
 	vm/run-guest --device virtio-simple-pci tests/guest/bench.sh
+
+# The README's promise proven on pristine Debian roots (one-line and deb822
+# apt sources): .ci/run in a fresh debootstrap root each.  Needs root.
+fresh-check:
+	vm/fresh-check.sh
 
 clean:
 	-$(MAKE) -C driver clean

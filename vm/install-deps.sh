@@ -36,4 +36,4 @@ if [ ${#need[@]} -eq 0 ]; then
 	exit 0
 fi
 vs_say "installing: ${need[*]}"
-vs_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"

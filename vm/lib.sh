@@ -19,7 +19,7 @@ vs_apt_update() {
 	local stamp=/var/lib/apt/periodic/vsimple-update-stamp
 	if [ ! -e "$stamp" ] || [ "$stamp" -ot /proc/1 ]; then
 		vs_say "apt-get update"
-		vs_root apt-get update -q >&2
+		vs_root apt-get -o DPkg::Lock::Timeout=300 update -q >&2
 		vs_root mkdir -p "$(dirname "$stamp")"
 		vs_root touch "$stamp"
 	fi
