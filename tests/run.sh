@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test runner behind `make check`: host tests, then guest tests, each a
-# stream of TAP "ok N" / "not ok N" lines.  Ends with "N passed, N failed"
-# and exits non-zero when anything failed.  Logs: build/test-logs/.
+# stream of TAP "ok N" / "not ok N" lines.  Ends with "N passed, N failed,
+# N skipped" and exits non-zero when anything failed.  Logs: build/test-logs/.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -9,25 +9,42 @@ logs=build/test-logs
 mkdir -p "$logs"
 passed=0
 failed=0
+skipped=0
 
-# suite NAME CMD...: run CMD, show and count its checks.  A suite that exits
-# non-zero without reporting a failed check counts as one failure.
+# suite NAME CMD...: run CMD, show and count its checks.  A suite fails as
+# a whole (one failure) when it exits non-zero without a failed check, when
+# it reports no check at all, or when its checks do not add up to its plans
+# ("1..N"; a suite made of several programs prints one plan each): a crash
+# half-way must not pass.  "ok N - ... # SKIP why" counts as skipped.
 suite() {
 	local name=$1; shift
-	local log="$logs/$name.log" rc p f
+	local log="$logs/$name.log" rc p f s n plan why=""
 	echo "=== $name"
 	"$@" > "$log" 2>&1
 	rc=$?
-	grep -E '^(not )?ok [0-9]+|^#' "$log" | sed 's/^/  /'
-	p=$(grep -cE '^ok [0-9]+' "$log")
-	f=$(grep -cE '^not ok [0-9]+' "$log")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "  not ok - $name exited with status $rc (see $log)"
+	tr -d '\r' < "$log" > "$log.tap"
+	grep -E '^(not )?ok [0-9]+|^#' "$log.tap" | sed 's/^/  /'
+	n=$(grep -cE '^(not )?ok [0-9]+' "$log.tap")
+	s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log.tap")
+	p=$(( $(grep -cE '^ok [0-9]+' "$log.tap") - s ))
+	f=$(grep -cE '^not ok [0-9]+' "$log.tap")
+	plan=$(awk '/^1\.\.[0-9]+$/ { sum += substr($0, 4) } END { print sum + 0 }' "$log.tap")
+	rm -f "$log.tap"
+	if [ "$n" -eq 0 ]; then
+		why="reported no check"
+	elif [ "$plan" -ne "$n" ]; then
+		why="reported $n checks, its plans say $plan"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		why="exited with status $rc"
+	fi
+	if [ -n "$why" ]; then
+		echo "  not ok - $name $why (see $log)"
 		tail -n 15 "$log" | sed 's/^/  # /'
-		f=1
+		f=$((f + 1))
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 }
 
 guest() {
@@ -52,5 +69,5 @@ suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 suite trace-probe-path vm/trace.sh --check
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
