@@ -34,6 +34,8 @@
 /* Device configuration space: read-only to the driver. */
 #define VIRTIO_SIMPLE_MAGIC		0x6d697376	/* "vsim" as LE bytes */
 #define VIRTIO_SIMPLE_LABEL_SIZE	32
+/* DELAY's argument and CRC32C's answer are 4 bytes: the smallest useful */
+#define VIRTIO_SIMPLE_MAX_PAYLOAD_MIN		4
 #define VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT	65536
 #define VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT		(1024 * 1024)
 
