@@ -5,7 +5,6 @@
 
 #include <linux/completion.h>
 #include <linux/device.h>
-#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
@@ -21,9 +20,17 @@
  * Limits, both of max_in_flight: requests at the device, per device; and
  * requests written but whose response is not yet read, per file.  The
  * second bounds the memory held for unread responses by each open file;
- * counting it per file lets no reader stall another's writes.
+ * counting it per file lets no reader stall another's writes.  Tags come
+ * from a table of this many slots, so sending allocates nothing under the
+ * lock; the slot's generation in the tag's upper bits tells a late answer
+ * for an earlier request from one for the slot's current request.
  */
 #define VSIMPLE_MAX_IN_FLIGHT	64
+#define VSIMPLE_TAG_SLOT_BITS	8
+
+/* vsimple_main.c: module parameters */
+extern unsigned int vsimple_request_timeout_ms;
+extern unsigned int vsimple_test_fail_init;
 
 /* A responseq buffer: header + max_payload bytes. */
 struct vsimple_buf {
@@ -45,7 +52,8 @@ struct vsimple_waiter {
  * tag; once answered it sits on its file's response list.
  */
 struct vsimple_req {
-	u32 tag;
+	u64 tag;			/* generation << 8 | slot */
+	unsigned long sent;		/* jiffies, for the request timeout */
 	u16 op;
 	u64 user_id;			/* the caller's id, given back */
 	struct vsimple_file *owner;	/* stream request (NULL once closed) */
@@ -58,6 +66,7 @@ struct vsimple_req {
 
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
+	u64 recoveries;
 };
 
 struct vsimple_dev {
@@ -69,13 +78,20 @@ struct vsimple_dev {
 	int minor;
 	struct device *node;		/* /dev/virtio-simpleN */
 
-	/* Protects everything below, the vqs and every file's list. */
+	/*
+	 * Protects everything below, the vqs and every file's list.  The
+	 * three state flags are also read without it (READ_ONCE).
+	 */
 	spinlock_t lock;
 	bool dead;			/* removed: every call gets -ENODEV */
-	bool broken;			/* NEEDS_RESET, frozen: -EIO */
-	struct idr tags;		/* tag -> struct vsimple_req */
+	bool broken;			/* frozen, or recovery failed: -EIO */
+	bool recovering;		/* being reset: new calls wait */
+	struct vsimple_req *slots[VSIMPLE_MAX_IN_FLIGHT]; /* in flight */
+	u32 generation;			/* of the next tag */
 	unsigned int in_flight;		/* at the device */
+	unsigned int unread;		/* answered, queued on a file */
 	unsigned int max_in_flight;
+	unsigned int req_ring, resp_ring;	/* sizes, for IOC_INFO */
 	unsigned int resp_missing;	/* buffers to post again */
 	wait_queue_head_t write_wq;	/* writers waiting for a slot */
 	struct list_head files;
@@ -84,6 +100,8 @@ struct vsimple_dev {
 
 	struct work_struct refill_work;
 	struct work_struct config_work;
+	struct work_struct recover_work;	/* reset and go on */
+	struct delayed_work watchdog;		/* finds requests past the timeout */
 };
 
 struct vsimple_file {
@@ -103,14 +121,17 @@ int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
 int vsimple_state_err(struct vsimple_dev *dev);
 void vsimple_fail_all(struct vsimple_dev *dev, int err);
+unsigned long vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);
 void vsimple_resp_done(struct virtqueue *vq);
 void vsimple_refill_work(struct work_struct *work);
 int vsimple_fill_resp_queue(struct vsimple_dev *dev);
 void vsimple_free_unused(struct vsimple_dev *dev);
 
-/* vsimple_main.c: probe, remove, power management */
+/* vsimple_main.c: probe, remove, power management, recovery */
 void vsimple_dev_put(struct vsimple_dev *dev);
+void vsimple_schedule_recovery(struct vsimple_dev *dev);
+void vsimple_arm_watchdog(struct vsimple_dev *dev);
 
 /* vsimple_cdev.c */
 int vsimple_cdev_init(void);

@@ -60,7 +60,7 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 	struct vsimple_file *f = filp->private_data;
 	struct vsimple_dev *dev = f->dev;
 	struct vsimple_req *req, *next;
-	int tag;
+	unsigned int i;
 
 	spin_lock_irq(&dev->lock);
 	list_del(&f->node);
@@ -68,9 +68,9 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 		list_del(&req->node);
 		vsimple_resp_consumed(f, req);
 	}
-	idr_for_each_entry(&dev->tags, req, tag)
-		if (req->owner == f)
-			req->owner = NULL;
+	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
+		if (dev->slots[i] && dev->slots[i]->owner == f)
+			dev->slots[i]->owner = NULL;
 	spin_unlock_irq(&dev->lock);
 	kfree(f);
 	vsimple_dev_put(dev);
@@ -99,17 +99,16 @@ static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
 	return err ? err : n;
 }
 
-static bool vsimple_will_read_block(struct vsimple_file *f)
+/* Wait condition: a response, or waiting is pointless.  Lock held. */
+static bool vsimple_readable(struct vsimple_file *f)
 {
-	struct vsimple_dev *dev = f->dev;
-
-	return list_empty_careful(&f->responses) && !READ_ONCE(dev->dead) &&
-	       !READ_ONCE(dev->broken);
+	return !list_empty(&f->responses) || vsimple_state_err(f->dev);
 }
 
 /*
  * One whole response per call.  Too small a buffer gives -EMSGSIZE and the
- * response stays queued; so does one that cannot be copied out.
+ * response stays queued; so does one that cannot be copied out.  What has
+ * already arrived is delivered before a broken or removed device's error.
  */
 static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 			    loff_t *ppos)
@@ -120,22 +119,19 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	size_t total;
 	int err;
 
-	for (;;) {
-		spin_lock_irq(&dev->lock);
-		err = vsimple_state_err(dev);
-		if (err)
-			goto unlock;
-		req = list_first_entry_or_null(&f->responses,
-					       struct vsimple_req, node);
-		if (req)
-			break;
-		spin_unlock_irq(&dev->lock);
-		if (filp->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		err = wait_event_interruptible(f->read_wq,
-					       !vsimple_will_read_block(f));
-		if (err)
-			return err;
+	spin_lock_irq(&dev->lock);
+	if (!(filp->f_flags & O_NONBLOCK))
+		err = wait_event_interruptible_lock_irq(f->read_wq,
+							vsimple_readable(f),
+							dev->lock);
+	else
+		err = 0;
+	if (err)
+		goto unlock;
+	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
+	if (!req) {
+		err = vsimple_state_err(dev) ?: -EAGAIN;
+		goto unlock;
 	}
 	if (req->err) {
 		err = req->err;
@@ -179,7 +175,8 @@ static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
 		mask |= EPOLLHUP | EPOLLERR;
 	if (!list_empty(&f->responses))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (!dev->dead && !dev->broken && dev->in_flight < dev->max_in_flight &&
+	if (!dev->dead && !dev->broken && !dev->recovering &&
+	    dev->in_flight < dev->max_in_flight &&
 	    f->pending < dev->max_in_flight)
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock_irq(&dev->lock);
@@ -196,8 +193,8 @@ static long vsimple_ioctl_info(struct vsimple_dev *dev, void __user *arg)
 		return -ENODEV;
 	}
 	info.max_payload = dev->max_payload;
-	info.req_queue_size = virtqueue_get_vring_size(dev->req_vq);
-	info.resp_queue_size = virtqueue_get_vring_size(dev->resp_vq);
+	info.req_queue_size = dev->req_ring;
+	info.resp_queue_size = dev->resp_ring;
 	info.max_in_flight = dev->max_in_flight;
 	info.features = dev->vdev->features;
 	memcpy(info.label, dev->label, sizeof(info.label));

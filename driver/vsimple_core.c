@@ -19,34 +19,48 @@ static size_t vsimple_buf_size(struct vsimple_dev *dev)
 
 int vsimple_state_err(struct vsimple_dev *dev)
 {
-	if (dev->dead)
+	if (READ_ONCE(dev->dead))
 		return -ENODEV;
-	if (dev->broken)
+	if (READ_ONCE(dev->broken))
 		return -EIO;
 	return 0;
 }
 
-/* A slot at the device and in @f (NULL: a synchronous call).  Lock held. */
-static bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
+/* The device has read these requests: free them.  Lock held. */
+static void vsimple_reclaim_requests(struct vsimple_dev *dev)
 {
-	return dev->in_flight < dev->max_in_flight &&
-	       (!f || f->pending < dev->max_in_flight);
+	unsigned int len;
+	void *buf;
+
+	while ((buf = virtqueue_get_buf(dev->req_vq, &len)))
+		kfree(buf);
 }
 
-/* Wait condition: a slot is free, or waiting is pointless. */
-static bool vsimple_can_write(struct vsimple_dev *dev, struct vsimple_file *f)
+/*
+ * A slot at the device, a descriptor in requestq (reclaimed here, on the
+ * submit path, so a full ring waits instead of failing with -ENOSPC), and
+ * a slot in @f (NULL: a synchronous call).  Lock held.
+ */
+static bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
 {
-	bool ok;
+	if (dev->recovering || dev->in_flight >= dev->max_in_flight ||
+	    (f && f->pending >= dev->max_in_flight))
+		return false;
+	if (!dev->req_vq->num_free)
+		vsimple_reclaim_requests(dev);
+	return dev->req_vq->num_free > 0;
+}
 
-	spin_lock_irq(&dev->lock);
-	ok = dev->dead || dev->broken || vsimple_slot_free(dev, f);
-	spin_unlock_irq(&dev->lock);
-	return ok;
+/* Wait condition: a slot is free, or waiting is pointless.  Lock held. */
+static bool vsimple_writable(struct vsimple_dev *dev, struct vsimple_file *f)
+{
+	return vsimple_state_err(dev) || vsimple_slot_free(dev, f);
 }
 
 /* A queued response was read or failed: free it and its file slot. */
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 {
+	f->dev->unread--;
 	kfree(req->buf);
 	kfree(req);
 	f->pending--;
@@ -60,7 +74,7 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 			    struct vsimple_buf *buf, u32 len, int err)
 {
-	idr_remove(&dev->tags, req->tag);
+	dev->slots[req->tag & (VSIMPLE_MAX_IN_FLIGHT - 1)] = NULL;
 	dev->in_flight--;
 	wake_up_interruptible(&dev->write_wq);
 	if (req->waiter) {
@@ -76,6 +90,7 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		req->len = len;
 		req->err = err;
 		list_add_tail(&req->node, &req->owner->responses);
+		dev->unread++;
 		wake_up_interruptible(&req->owner->read_wq);
 	} else {
 		kfree(buf);
@@ -83,14 +98,35 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 	}
 }
 
-/* Fail every request on its way, e.g. on removal or NEEDS_RESET. */
+/* Fail every request on its way, e.g. on removal or reset.  Lock held. */
 void vsimple_fail_all(struct vsimple_dev *dev, int err)
 {
-	struct vsimple_req *req;
-	int tag;
+	unsigned int i;
 
-	idr_for_each_entry(&dev->tags, req, tag)
-		vsimple_deliver(dev, req, NULL, 0, err);
+	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
+		if (dev->slots[i])
+			vsimple_deliver(dev, dev->slots[i], NULL, 0, err);
+}
+
+/* When the oldest request in flight was sent; 0 when none is.  Lock held. */
+unsigned long vsimple_oldest_request(struct vsimple_dev *dev)
+{
+	unsigned long oldest = 0;
+	unsigned int i;
+
+	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
+		if (dev->slots[i] &&
+		    (!oldest || time_before(dev->slots[i]->sent, oldest)))
+			oldest = dev->slots[i]->sent;
+	return oldest;
+}
+
+/* The request a tag names, if it is still in flight.  Lock held. */
+static struct vsimple_req *vsimple_find(struct vsimple_dev *dev, u64 tag)
+{
+	struct vsimple_req *req = dev->slots[tag & (VSIMPLE_MAX_IN_FLIGHT - 1)];
+
+	return req && req->tag == tag ? req : NULL;
 }
 
 static int vsimple_post_resp_buf(struct vsimple_dev *dev,
@@ -102,9 +138,15 @@ static int vsimple_post_resp_buf(struct vsimple_dev *dev,
 	return virtqueue_add_inbuf(dev->resp_vq, &sg, 1, buf, GFP_ATOMIC);
 }
 
-/* Give a buffer back to the device, or count it as missing.  Lock held. */
-static void vsimple_recycle(struct vsimple_dev *dev, struct vsimple_buf *buf)
+/*
+ * Give a buffer back to the device, or count it as missing.  What the
+ * device wrote is cleared first, so no answer outlives its delivery in a
+ * buffer that may later reach another file.  Lock held.
+ */
+static void vsimple_recycle(struct vsimple_dev *dev, struct vsimple_buf *buf,
+			    unsigned int used)
 {
+	memset(buf, 0, min_t(size_t, used, vsimple_buf_size(dev)));
 	if (!dev->dead && !dev->broken && !vsimple_post_resp_buf(dev, buf))
 		return;
 	kfree(buf);
@@ -122,9 +164,12 @@ static void vsimple_bad_response(struct vsimple_dev *dev, const char *why,
 
 /*
  * One used responseq buffer.  Nothing from the device is trusted: the used
- * length, the header's len, id and op are all checked.  A malformed answer
- * to a known request fails that request with -EIO (the device will not
- * answer it again); one whose id is unknown is only counted.  Lock held.
+ * length must be exactly 16 + the header's len, and the id and op must
+ * name a request in flight.  A malformed answer to a known request fails
+ * that request with -EIO (the device will not answer it again); one whose
+ * id is unknown is only counted.  Buffers are zeroed when allocated, so a
+ * device that claims bytes it never wrote exposes zeros, not old kernel
+ * memory.  Lock held.
  */
 static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 			     unsigned int used)
@@ -139,8 +184,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		goto recycle;
 	}
 	tag = le64_to_cpu(buf->hdr.id);
-	if (tag <= INT_MAX)
-		req = idr_find(&dev->tags, tag);
+	req = vsimple_find(dev, tag);
 	if (!req) {
 		vsimple_bad_response(dev, "unknown id", used);
 		goto recycle;
@@ -164,7 +208,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:
-	vsimple_recycle(dev, buf);
+	vsimple_recycle(dev, buf, used);
 }
 
 /* responseq callback (interrupt context). */
@@ -179,8 +223,9 @@ void vsimple_resp_done(struct virtqueue *vq)
 	while ((buf = virtqueue_get_buf(vq, &used)))
 		vsimple_complete(dev, buf, used);
 	/* replace the buffers that left with responses */
-	while (dev->resp_missing && !dev->dead && !dev->broken) {
-		buf = kmalloc(vsimple_buf_size(dev), GFP_ATOMIC | __GFP_NOWARN);
+	while (dev->resp_missing && !dev->dead && !dev->broken &&
+	       !dev->recovering) {
+		buf = kzalloc(vsimple_buf_size(dev), GFP_ATOMIC | __GFP_NOWARN);
 		if (!buf || vsimple_post_resp_buf(dev, buf)) {
 			kfree(buf);
 			schedule_work(&dev->refill_work);
@@ -200,11 +245,12 @@ void vsimple_refill_work(struct work_struct *work)
 	struct vsimple_buf *buf;
 
 	for (;;) {
-		buf = kmalloc(vsimple_buf_size(dev), GFP_KERNEL);
+		buf = kzalloc(vsimple_buf_size(dev), GFP_KERNEL);
 		if (!buf)
 			return;
 		spin_lock_irq(&dev->lock);
 		if (!dev->resp_missing || dev->dead || dev->broken ||
+		    dev->recovering ||
 		    vsimple_post_resp_buf(dev, buf)) {
 			spin_unlock_irq(&dev->lock);
 			kfree(buf);
@@ -221,13 +267,11 @@ void vsimple_req_done(struct virtqueue *vq)
 {
 	struct vsimple_dev *dev = vq->vdev->priv;
 	unsigned long flags;
-	unsigned int len;
-	void *buf;
 
 	spin_lock_irqsave(&dev->lock, flags);
-	while ((buf = virtqueue_get_buf(vq, &len)))
-		kfree(buf);
+	vsimple_reclaim_requests(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
+	wake_up_interruptible(&dev->write_wq);	/* descriptors are free */
 }
 
 int vsimple_fill_resp_queue(struct vsimple_dev *dev)
@@ -238,7 +282,11 @@ int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 
 	dev->resp_missing = 0;
 	for (i = 0; i < n; i++) {
-		buf = kmalloc(vsimple_buf_size(dev), GFP_KERNEL);
+		if (vsimple_test_fail_init) {	/* test only: see vsimple_main.c */
+			vsimple_test_fail_init--;
+			return -ENOMEM;
+		}
+		buf = kzalloc(vsimple_buf_size(dev), GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
 		spin_lock_irq(&dev->lock);
@@ -266,7 +314,7 @@ void vsimple_free_unused(struct vsimple_dev *dev)
 /*
  * Send one request for a file (@owner) or a synchronous caller (@waiter).
  * The payload is copied before waiting for a slot; an interrupted wait
- * sends nothing.
+ * sends nothing.  Nothing is allocated under the lock.
  */
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
@@ -275,7 +323,8 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	struct virtio_simple_hdr *hdr;
 	struct vsimple_req *req;
 	struct scatterlist sg;
-	int tag, err;
+	unsigned int slot;
+	int err;
 
 	if (len > dev->max_payload)
 		return -EMSGSIZE;
@@ -289,44 +338,39 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 		err = -EFAULT;
 		goto free;
 	}
-	/* wait for a slot; the lock is held when the loop ends */
-	for (;;) {
-		spin_lock_irq(&dev->lock);
+
+	spin_lock_irq(&dev->lock);
+	if (!nonblock)
+		err = wait_event_interruptible_lock_irq(dev->write_wq,
+							vsimple_writable(dev, owner),
+							dev->lock);
+	else
+		err = 0;
+	if (!err)
 		err = vsimple_state_err(dev);
-		if (err || vsimple_slot_free(dev, owner))
-			break;
-		spin_unlock_irq(&dev->lock);
-		if (nonblock)
-			err = -EAGAIN;
-		else
-			err = wait_event_interruptible(dev->write_wq,
-						       vsimple_can_write(dev, owner));
-		if (err)
-			goto free;
-	}
+	if (!err && !vsimple_slot_free(dev, owner))
+		err = -EAGAIN;
 	if (err)
 		goto unlock;
 
-	tag = idr_alloc_cyclic(&dev->tags, req, 1, INT_MAX, GFP_ATOMIC);
-	if (tag < 0) {
-		err = tag;
-		goto unlock;
-	}
-	req->tag = tag;
+	for (slot = 0; dev->slots[slot]; slot++)
+		;	/* in_flight < max_in_flight: a free slot exists */
+	req->tag = (u64)dev->generation++ << VSIMPLE_TAG_SLOT_BITS | slot;
+	req->sent = jiffies;
 	req->op = op;
 	req->user_id = user_id;
 	req->owner = owner;
 	req->waiter = waiter;
-	hdr->id = cpu_to_le64(tag);
+	hdr->id = cpu_to_le64(req->tag);
 	hdr->op = cpu_to_le16(op);
 	hdr->status = 0;
 	hdr->len = cpu_to_le32(len);
 	sg_init_one(&sg, hdr, VSIMPLE_HDR_LEN + len);
+	/* a descriptor is free (vsimple_slot_free), so this cannot fail */
 	err = virtqueue_add_outbuf(dev->req_vq, &sg, 1, hdr, GFP_ATOMIC);
-	if (err) {
-		idr_remove(&dev->tags, tag);
+	if (WARN_ON_ONCE(err))
 		goto unlock;
-	}
+	dev->slots[slot] = req;
 	if (waiter)
 		waiter->req = req;
 	if (owner)
@@ -335,6 +379,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;
 	virtqueue_kick(dev->req_vq);
+	vsimple_arm_watchdog(dev);
 	spin_unlock_irq(&dev->lock);
 	return 0;
 

@@ -14,11 +14,20 @@
 #include <linux/virtio_config.h>
 #include "vsimple.h"
 
+unsigned int vsimple_request_timeout_ms = 10000;
+module_param_named(request_timeout_ms, vsimple_request_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(request_timeout_ms,
+		 "Reset the device when a request has waited this long for its answer (ms, 0: never; default 10000, keep it above 1000, the longest DELAY)");
+
+/* Test only: make the next N queue set-ups fail, as a failed restore. */
+unsigned int vsimple_test_fail_init;
+module_param_named(test_fail_init, vsimple_test_fail_init, uint, 0644);
+MODULE_PARM_DESC(test_fail_init, "Test only: fail the next N queue set-ups");
+
 static void vsimple_dev_release(struct kref *ref)
 {
 	struct vsimple_dev *dev = container_of(ref, struct vsimple_dev, ref);
 
-	idr_destroy(&dev->tags);
 	kfree(dev);
 }
 
@@ -39,7 +48,7 @@ static int vsimple_read_config(struct vsimple_dev *dev)
 	}
 	virtio_cread_le(vdev, struct virtio_simple_config, max_payload,
 			&dev->max_payload);
-	if (dev->max_payload < 1 ||
+	if (dev->max_payload < VIRTIO_SIMPLE_MAX_PAYLOAD_MIN ||
 	    dev->max_payload > VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT) {
 		dev_err(&vdev->dev, "bad max_payload %u\n", dev->max_payload);
 		return -ENODEV;
@@ -75,39 +84,137 @@ static int vsimple_vqs_init(struct vsimple_dev *dev)
 		return err;
 	dev->req_vq = vqs[VIRTIO_SIMPLE_VQ_REQUEST];
 	dev->resp_vq = vqs[VIRTIO_SIMPLE_VQ_RESPONSE];
+	dev->req_ring = virtqueue_get_vring_size(dev->req_vq);
+	dev->resp_ring = virtqueue_get_vring_size(dev->resp_vq);
 	dev->max_in_flight = min_t(unsigned int, VSIMPLE_MAX_IN_FLIGHT,
-				   virtqueue_get_vring_size(dev->req_vq));
+				   dev->req_ring);
 	err = vsimple_fill_resp_queue(dev);
 	if (err) {
 		vsimple_free_unused(dev);
 		dev->vdev->config->del_vqs(dev->vdev);
+		dev->req_vq = NULL;	/* nothing may touch them now */
+		dev->resp_vq = NULL;
 		return err;
 	}
 	virtio_device_ready(dev->vdev);
+	spin_lock_irq(&dev->lock);
 	virtqueue_kick(dev->resp_vq);
+	spin_unlock_irq(&dev->lock);
 	return 0;
 }
 
-/* Stop the device and free everything it held, in the upstream order. */
-static void vsimple_vqs_teardown(struct vsimple_dev *dev)
+/* Free what the device held and the queues (after a reset). */
+static void vsimple_vqs_del(struct vsimple_dev *dev)
+{
+	if (!dev->req_vq)
+		return;		/* a failed restore already did */
+	vsimple_free_unused(dev);
+	dev->vdev->config->del_vqs(dev->vdev);
+	dev->req_vq = NULL;
+	dev->resp_vq = NULL;
+}
+
+/*
+ * Stop the device and fail what is in flight with @err, waking every
+ * waiter.  The reset comes first, as upstream drivers do: once it returns
+ * no answer and no callback can arrive, so none is taken for a bad one.
+ * The caller has set the state flag that tells later calls what to do.
+ */
+static void vsimple_stop(struct vsimple_dev *dev, int err)
 {
 	cancel_work_sync(&dev->refill_work);
 	virtio_reset_device(dev->vdev);
-	vsimple_free_unused(dev);
-	dev->vdev->config->del_vqs(dev->vdev);
-}
-
-/* Fail what is in flight with @err and wake every waiter. */
-static void vsimple_stop(struct vsimple_dev *dev, bool dead, int err)
-{
 	spin_lock_irq(&dev->lock);
-	if (dead)
-		dev->dead = true;
-	else
-		dev->broken = true;
 	vsimple_fail_all(dev, err);
 	spin_unlock_irq(&dev->lock);
 	vsimple_wake_all(dev);
+	vsimple_vqs_del(dev);
+}
+
+static void vsimple_set_flag(struct vsimple_dev *dev, bool *flag, bool on)
+{
+	spin_lock_irq(&dev->lock);
+	WRITE_ONCE(*flag, on);
+	spin_unlock_irq(&dev->lock);
+}
+
+/*
+ * Recovery from a device that needs a reset or stopped answering: reset
+ * it, fail what was in flight with -EIO to whoever sent it, and bring the
+ * queues back, through the same freeze/restore halves as suspend.  Calls
+ * made meanwhile wait (recovering).  If the queues cannot come back, the
+ * device stays broken: -EIO until it is unbound or removed.
+ */
+static void vsimple_recover_work(struct work_struct *work)
+{
+	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
+					       recover_work);
+	int err;
+
+	spin_lock_irq(&dev->lock);
+	if (dev->dead || dev->broken) {
+		spin_unlock_irq(&dev->lock);
+		return;
+	}
+	WRITE_ONCE(dev->recovering, true);
+	dev->stats.recoveries++;
+	spin_unlock_irq(&dev->lock);
+
+	dev_warn(&dev->vdev->dev, "resetting the device; requests in flight fail with EIO\n");
+#ifdef CONFIG_PM_SLEEP
+	err = virtio_device_freeze(dev->vdev);
+	if (!err)
+		err = virtio_device_restore(dev->vdev);
+#else
+	err = -EOPNOTSUPP;	/* the core's re-initialisation needs PM_SLEEP */
+#endif
+	spin_lock_irq(&dev->lock);
+	if (err)
+		WRITE_ONCE(dev->broken, true);
+	WRITE_ONCE(dev->recovering, false);
+	spin_unlock_irq(&dev->lock);
+	if (err)
+		dev_err(&dev->vdev->dev, "recovery failed (%d): device unusable\n", err);
+	vsimple_wake_all(dev);
+}
+
+void vsimple_schedule_recovery(struct vsimple_dev *dev)
+{
+	if (!READ_ONCE(dev->dead))
+		queue_work(system_freezable_wq, &dev->recover_work);
+}
+
+/* Arm the request timeout while something is in flight.  Lock held. */
+void vsimple_arm_watchdog(struct vsimple_dev *dev)
+{
+	unsigned int ms = READ_ONCE(vsimple_request_timeout_ms);
+
+	if (ms && !dev->dead)
+		queue_delayed_work(system_freezable_wq, &dev->watchdog,
+				   msecs_to_jiffies(ms));
+}
+
+/* A request unanswered past the timeout means the device is stuck. */
+static void vsimple_watchdog(struct work_struct *work)
+{
+	struct vsimple_dev *dev = container_of(to_delayed_work(work),
+					       struct vsimple_dev, watchdog);
+	unsigned long timeout, oldest;
+	unsigned int ms = READ_ONCE(vsimple_request_timeout_ms);
+
+	if (!ms)
+		return;
+	timeout = msecs_to_jiffies(ms);
+	spin_lock_irq(&dev->lock);
+	oldest = vsimple_oldest_request(dev);
+	if (oldest && !dev->recovering && time_after_eq(jiffies, oldest + timeout)) {
+		dev_warn(&dev->vdev->dev, "a request got no answer in %u ms\n", ms);
+		vsimple_schedule_recovery(dev);
+	} else if (oldest && !dev->dead) {
+		queue_delayed_work(system_freezable_wq, &dev->watchdog,
+				   oldest + timeout - jiffies);
+	}
+	spin_unlock_irq(&dev->lock);
 }
 
 /*
@@ -123,8 +230,8 @@ static void vsimple_config_work(struct work_struct *work)
 	if (READ_ONCE(dev->dead))
 		return;
 	if (vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET) {
-		dev_err(&vdev->dev, "device needs reset: failing requests\n");
-		vsimple_stop(dev, false, -EIO);
+		dev_err(&vdev->dev, "device needs reset\n");
+		vsimple_schedule_recovery(dev);
 		return;
 	}
 	vsimple_read_label(dev);
@@ -154,11 +261,12 @@ static int vsimple_probe(struct virtio_device *vdev)
 	dev->vdev = vdev;
 	vdev->priv = dev;
 	spin_lock_init(&dev->lock);
-	idr_init(&dev->tags);
 	init_waitqueue_head(&dev->write_wq);
 	INIT_LIST_HEAD(&dev->files);
 	INIT_WORK(&dev->refill_work, vsimple_refill_work);
 	INIT_WORK(&dev->config_work, vsimple_config_work);
+	INIT_WORK(&dev->recover_work, vsimple_recover_work);
+	INIT_DELAYED_WORK(&dev->watchdog, vsimple_watchdog);
 
 	err = vsimple_read_config(dev);
 	if (err)
@@ -175,7 +283,8 @@ static int vsimple_probe(struct virtio_device *vdev)
 	return 0;
 
 err_teardown:
-	vsimple_vqs_teardown(dev);
+	virtio_reset_device(vdev);
+	vsimple_vqs_del(dev);
 err_put:
 	vdev->priv = NULL;
 	vsimple_dev_put(dev);
@@ -186,26 +295,32 @@ static void vsimple_remove(struct virtio_device *vdev)
 {
 	struct vsimple_dev *dev = vdev->priv;
 
-	vsimple_stop(dev, true, -ENODEV);	/* every call now fails */
-	cancel_work_sync(&dev->config_work);	/* later runs see dead */
-	vsimple_cdev_remove(dev);		/* the node and N go */
-	vsimple_vqs_teardown(dev);
+	vsimple_set_flag(dev, &dev->dead, true); /* calls fail, nothing new is scheduled */
 	cancel_work_sync(&dev->config_work);
+	cancel_work_sync(&dev->recover_work);
+	cancel_delayed_work_sync(&dev->watchdog);
+	vsimple_cdev_remove(dev);		/* the node and N go */
+	vsimple_stop(dev, -ENODEV);
 	vsimple_dev_put(dev);		/* open files keep the rest alive */
 }
 
 #ifdef CONFIG_PM_SLEEP
-/* Requests in flight fail with -EIO; the files stay open and work after. */
+/*
+ * Requests in flight fail with -EIO; the files stay open and work after.
+ * Also the first half of a recovery, where calls wait instead of failing.
+ */
 static int vsimple_freeze(struct virtio_device *vdev)
 {
 	struct vsimple_dev *dev = vdev->priv;
 
-	vsimple_stop(dev, false, -EIO);
-	cancel_work_sync(&dev->config_work);
-	vsimple_vqs_teardown(dev);
+	if (!READ_ONCE(dev->recovering))
+		vsimple_set_flag(dev, &dev->broken, true);
+	cancel_delayed_work_sync(&dev->watchdog);
+	vsimple_stop(dev, -EIO);
 	return 0;
 }
 
+/* On failure the queues are gone and the device stays broken. */
 static int vsimple_restore(struct virtio_device *vdev)
 {
 	struct vsimple_dev *dev = vdev->priv;
@@ -214,9 +329,8 @@ static int vsimple_restore(struct virtio_device *vdev)
 	err = vsimple_vqs_init(dev);
 	if (err)
 		return err;
-	spin_lock_irq(&dev->lock);
-	dev->broken = false;
-	spin_unlock_irq(&dev->lock);
+	if (!READ_ONCE(dev->recovering))
+		vsimple_set_flag(dev, &dev->broken, false);
 	vsimple_wake_all(dev);
 	return 0;
 }

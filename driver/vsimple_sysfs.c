@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs attributes of a virtio-simple device, on its class device
- * /sys/class/virtio-simple/virtio-simpleN/: max_payload, label, in_flight
- * and the counters.  They are created and removed with the /dev node.
+ * /sys/class/virtio-simple/virtio-simpleN/: max_payload, label, in_flight,
+ * unread (answers queued on files, not yet read) and the counters, among them recoveries (device resets by the driver).
+ * They are created and removed with the /dev node.
  */
 #include <linux/device.h>
 #include <linux/sysfs.h>
@@ -39,6 +40,13 @@ static ssize_t in_flight_show(struct device *d, struct device_attribute *attr,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(to_vsimple(d)->in_flight));
 }
 static DEVICE_ATTR_RO(in_flight);
+
+static ssize_t unread_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_vsimple(d)->unread));
+}
+static DEVICE_ATTR_RO(unread);
 
 /* The counters: one small show function each, sharing the read. */
 static ssize_t vsimple_show_stat(struct device *d, char *buf, size_t offset)
@@ -94,16 +102,25 @@ static ssize_t bad_responses_show(struct device *d, struct device_attribute *att
 }
 static DEVICE_ATTR_RO(bad_responses);
 
+static ssize_t recoveries_show(struct device *d, struct device_attribute *attr,
+			       char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, recoveries));
+}
+static DEVICE_ATTR_RO(recoveries);
+
 static struct attribute *vsimple_attrs[] = {
 	&dev_attr_max_payload.attr,
 	&dev_attr_label.attr,
 	&dev_attr_in_flight.attr,
+	&dev_attr_unread.attr,
 	&dev_attr_requests.attr,
 	&dev_attr_responses.attr,
 	&dev_attr_errors.attr,
 	&dev_attr_bytes_in.attr,
 	&dev_attr_bytes_out.attr,
 	&dev_attr_bad_responses.attr,
+	&dev_attr_recoveries.attr,
 	NULL,
 };
 

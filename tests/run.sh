@@ -62,6 +62,11 @@ suite guest-unplug guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifec
 suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
 suite guest-faulty-device guest --device virtio-simple-pci,x-fault-injection=on \
 	build/guest-bin/fault_test
+suite guest-recovery guest --device virtio-simple-pci,x-fault-injection=on \
+	build/guest-bin/recovery_test
+suite guest-small-rings guest --device virtio-simple-pci,queue-size=2 \
+	--device virtio-simple-pci,queue-size=4 --device virtio-simple-pci,queue-size=8 \
+	build/guest-bin/small_ring_test 3
 suite guest-freeze guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test freeze
 suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh

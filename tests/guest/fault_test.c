@@ -2,6 +2,7 @@
  * Guest test against a misbehaving device (x-fault-injection=on): malformed
  * answers are counted and dropped, a known request whose answer was
  * malformed fails with EIO instead of hanging, and the driver keeps working.
+ * NEEDS_RESET and dropped answers: recovery_test.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,48 +53,32 @@ int main(void)
 		  strerror(e));
 	tap_check(sysfs_u64(0, "bad_responses") == bad0 + 2, "both counted in bad_responses");
 
-	/* an unknown id: dropped and counted; that request gets no answer */
-	send_req(fd, 3, VIRTIO_SIMPLE_OP_ECHO, "x-fault:i", 9);
-	tap_check(wait_sysfs_u64(0, "bad_responses", bad0 + 3, 10),
-		  "an answer with an unknown id is counted and dropped");
-	close(fd);
-
-	fd = open(NODE, O_RDWR | O_NONBLOCK);
+	/*
+	 * An unknown id: dropped and counted; that request gets no answer.
+	 * Another file is open with a request of its own waiting, so a stray
+	 * answer routed by anything but its id would land there.
+	 */
 	{
+		int other = open(NODE, O_RDWR | O_NONBLOCK);
+		uint32_t d = htole32(500000);
 		char buf[64];
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n;
 
+		send_req(other, 3, VIRTIO_SIMPLE_OP_DELAY, &d, 4);
+		send_req(fd, 3, VIRTIO_SIMPLE_OP_ECHO, "x-fault:i", 9);
+		tap_check(wait_sysfs_u64(0, "bad_responses", bad0 + 3, 10),
+			  "an answer with an unknown id is counted and dropped");
+		n = read(other, buf, sizeof(buf));
 		e = errno;
-		tap_check(n < 0 && e == EAGAIN, "nothing stray reaches another file (%s)",
+		tap_check(n < 0 && e == EAGAIN,
+			  "it reaches no other file with a request in flight (%s)",
 			  n < 0 ? strerror(e) : "got data");
+		close(other);
 	}
 	close(fd);
 	fd = open(NODE, O_RDWR);
 	tap_check(echo_ok(fd, 4, "still fine"), "the driver and device still work");
 
-	/* NEEDS_RESET: what is in flight fails with EIO, nothing hangs */
-	{
-		uint32_t d = htole32(1000000);
-		struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
-		double end = mono_s() + 30;
-		char buf[64];
-		int eio = 0;
-
-		send_req(fd, 5, VIRTIO_SIMPLE_OP_DELAY, &d, 4);
-		send_req(fd, 6, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);
-		while (!eio && mono_s() < end) {
-			wait_readable(fd);
-			if (read(fd, buf, sizeof(buf)) < 0 && errno == EIO)
-				eio = 1;
-		}
-		tap_check(eio, "after the device reports NEEDS_RESET, reads fail with EIO");
-		errno = 0;
-		e = send_req(fd, 7, VIRTIO_SIMPLE_OP_ECHO, "x", 1);
-		tap_check(e < 0 && errno == EIO, "and writes fail with EIO");
-		e = poll(&p, 1, 0);
-		tap_check(e == 1 && (p.revents & POLLERR),
-			  "poll reports POLLERR (revents 0x%x)", p.revents);
-	}
 	close(fd);
 	return tap_done();
 }

@@ -1,0 +1,223 @@
+/*
+ * Guest test of the driver's recovery (device with x-fault-injection=on):
+ * on NEEDS_RESET, or when an answer does not come within the request
+ * timeout, the driver resets the device by itself, fails what was in
+ * flight with EIO to the files that sent it, and goes on serving without a
+ * reload.  A recovery that cannot bring the queues back leaves a broken
+ * device that still delivers what had arrived, fails cleanly, and can be
+ * unbound and bound again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <virtio_simple.h>
+#include "../lib/tap.h"
+#include "guest_util.h"
+
+#define NODE "/dev/virtio-simple0"
+#define PARAM "/sys/module/virtio_simple/parameters/"
+#define CHILDREN 3
+#define PER_CHILD 200
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok;
+}
+
+/*
+ * One loader: depth-4 ECHOs on a file of its own.  Exit status: 0 when
+ * every request was answered with its own bytes or failed with EIO, and at
+ * least one failed with EIO when @want_eio; 1 otherwise.
+ */
+static int loader(int child, int want_eio)
+{
+	int fd = open(NODE, O_RDWR), answered = 0, eio = 0, other = 0;
+	char text[4][32];
+
+	alarm(120);		/* a hang shows as a failed child, not a stuck test */
+	for (int i = 0; i < PER_CHILD / 4; i++) {
+		int sent = 0;
+
+		for (int k = 0; k < 4; k++) {
+			snprintf(text[k], sizeof(text[k]), "c%d-%d-%d", child, i, k);
+			if (send_req(fd, k, VIRTIO_SIMPLE_OP_ECHO, text[k],
+				     strlen(text[k])) == 0)
+				sent++;
+			else if (errno == EIO)
+				eio++;
+			else
+				other++;
+		}
+		for (int k = 0; k < sent; k++) {
+			struct resp r;
+			char *q = recv_resp(fd, &r, 64);
+
+			if (!q && errno == EIO)
+				eio++;
+			else if (q && r.id < 4 && r.len == strlen(text[r.id]) &&
+				 !memcmp(q, text[r.id], r.len))
+				answered++;
+			else
+				other++;
+			free(q);
+		}
+	}
+	printf("# loader %d: %d answered, %d EIO, %d other\n", child, answered, eio,
+	       other);
+	close(fd);
+	return answered + eio == PER_CHILD && !other && (!want_eio || eio) ? 0 : 1;
+}
+
+/* NEEDS_RESET while three files are busy: they see EIO at most, then go on. */
+static void test_needs_reset_under_load(void)
+{
+	uint64_t rec0 = sysfs_u64(0, "recoveries");
+	pid_t pid[CHILDREN];
+	int fd = open(NODE, O_RDWR), st, ok = 1;
+	uint32_t d = htole32(1000000);
+	struct resp r;
+	void *q;
+
+	for (int c = 0; c < CHILDREN; c++) {
+		pid[c] = fork();
+		if (!pid[c])
+			_exit(loader(c, 0));
+	}
+	send_req(fd, 1, VIRTIO_SIMPLE_OP_DELAY, &d, 4);	/* surely in flight */
+	send_req(fd, 2, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);
+	ok = wait_sysfs_u64(0, "recoveries", rec0 + 1, 30);
+	tap_check(ok, "NEEDS_RESET: the driver resets the device by itself (recoveries %llu -> %llu)",
+		  (unsigned long long)rec0, (unsigned long long)sysfs_u64(0, "recoveries"));
+	q = recv_resp(fd, &r, 64);
+	tap_check(!q && errno == EIO, "the DELAY in flight fails with EIO, to its file");
+	free(q);
+	q = recv_resp(fd, &r, 64);	/* the trigger: failed, or answered first */
+	free(q);
+	ok = 1;
+	for (int c = 0; c < CHILDREN; c++) {
+		waitpid(pid[c], &st, 0);
+		ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	tap_check(ok, "%d files under load: every request answered with its own bytes or failed with EIO, none lost or hung",
+		  CHILDREN);
+	tap_check(echo_ok(fd, 3, "after"), "the same file is served again, no reload");
+	close(fd);
+	fd = open(NODE, O_RDWR);
+	tap_check(echo_ok(fd, 4, "fresh"), "and a new file");
+	close(fd);
+	tap_check(sysfs_u64(0, "in_flight") == 0 && sysfs_u64(0, "unread") == 0,
+		  "nothing left in flight or unread");
+}
+
+/* Answers the device drops: the request timeout recovers every writer. */
+static void test_dropped_answers(void)
+{
+	uint64_t rec0 = sysfs_u64(0, "recoveries");
+	int a = open(NODE, O_RDWR | O_NONBLOCK), b = open(NODE, O_RDWR);
+	unsigned int sent = 0, eio = 0;
+	double t0;
+
+	write_file(PARAM "request_timeout_ms", "2000");
+	/* the whole device's in-flight limit, all dropped */
+	while (send_req(a, sent, VIRTIO_SIMPLE_OP_ECHO, "x-fault:d", 9) == 0)
+		sent++;
+	t0 = mono_s();
+	/* blocks: no slot is free until the timeout resets the device */
+	tap_check(echo_ok(b, 1, "waits"),
+		  "another file's write waits for the timeout, then is answered (%.1f s)",
+		  mono_s() - t0);
+	for (unsigned int i = 0; i < sent; i++) {
+		char buf[64];
+		struct pollfd p = { .fd = a, .events = POLLIN };
+
+		poll(&p, 1, 10000);
+		if (read(a, buf, sizeof(buf)) < 0 && errno == EIO)
+			eio++;
+	}
+	tap_check(sent > 0 && eio == sent, "all %u dropped requests fail with EIO (%u)", sent, eio);
+	tap_check(sysfs_u64(0, "recoveries") == rec0 + 1, "one recovery for them all");
+	write_file(PARAM "request_timeout_ms", "10000");
+	close(a);
+	close(b);
+}
+
+/*
+ * A recovery whose queue set-up fails (test_fail_init): the device stays
+ * broken.  The answer already queued is still read, then EIO; IOC_INFO does
+ * not touch freed queues; unbind and bind bring it back.
+ */
+static void test_failed_recovery(void)
+{
+	struct virtio_simple_info info;
+	int a = open(NODE, O_RDWR), b = open(NODE, O_RDWR), ret;
+	struct pollfd p = { .fd = a, .events = POLLIN };
+	double end = mono_s() + 30;
+	char dev[64] = "", path[128];
+	struct resp r;
+	void *q;
+
+	send_req(a, 7, VIRTIO_SIMPLE_OP_ECHO, "kept", 4);
+	wait_readable(a);		/* answered, not read */
+	write_file(PARAM "test_fail_init", "1");
+	send_req(b, 1, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);
+	while (mono_s() < end && !(p.revents & POLLERR)) {
+		poll(&p, 1, 100);
+		usleep(1000);
+	}
+	tap_check(p.revents & POLLERR, "a recovery that cannot set up the queues leaves the device broken (POLLERR)");
+	q = recv_resp(a, &r, 64);
+	tap_check(q && r.id == 7 && r.len == 4 && !memcmp(q, "kept", 4),
+		  "read() still delivers the answer that had arrived");
+	free(q);
+	q = recv_resp(a, &r, 64);
+	tap_check(!q && errno == EIO, "then fails with EIO");
+	free(q);
+	errno = 0;
+	ret = send_req(a, 8, VIRTIO_SIMPLE_OP_ECHO, "x", 1) < 0 ? errno : 0;
+	tap_check(ret == EIO, "write() fails with EIO (%s)", strerror(ret));
+	ret = ioctl(a, VIRTIO_SIMPLE_IOC_INFO, &info);
+	tap_check(ret == 0 && info.req_queue_size == 128,
+		  "IOC_INFO still answers, from what probe read, not from freed queues");
+
+	/* unbind with the files open, then bind: a working device again */
+	{
+		FILE *f = popen("basename $(readlink /sys/class/virtio-simple/virtio-simple0/device)", "r");
+
+		if (f && fgets(dev, sizeof(dev), f))
+			dev[strcspn(dev, "\n")] = 0;
+		if (f)
+			pclose(f);
+	}
+	snprintf(path, sizeof(path), "/sys/bus/virtio/drivers/virtio_simple/unbind");
+	tap_check(dev[0] && write_file(path, dev), "unbind of the broken %s works", dev);
+	close(a);
+	close(b);
+	snprintf(path, sizeof(path), "/sys/bus/virtio/drivers/virtio_simple/bind");
+	tap_check(write_file(path, dev) && wait_for_path(NODE, 30), "bind brings the node back");
+	a = open(NODE, O_RDWR);
+	tap_check(echo_ok(a, 9, "back"), "and it answers");
+	close(a);
+}
+
+int main(void)
+{
+	if (!tap_check(wait_for_path(NODE, 30), NODE " appears"))
+		return tap_done();
+	test_needs_reset_under_load();
+	test_dropped_answers();
+	test_failed_recovery();
+	return tap_done();
+}
