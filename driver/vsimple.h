@@ -7,6 +7,7 @@
 #include <linux/device.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
 #include <linux/wait.h>
@@ -27,10 +28,19 @@
  */
 #define VSIMPLE_MAX_IN_FLIGHT	64
 #define VSIMPLE_TAG_SLOT_BITS	8
+/*
+ * Memory held for user space (docs/driver.md): answers of at most a page
+ * are copied into buffers of their own size.  A file's unread answers plus
+ * the worst case of its requests at the device (a whole response buffer
+ * each) stay within VSIMPLE_FILE_BYTES: past it, its writes wait for reads.
+ */
+#define VSIMPLE_COPYBREAK		PAGE_SIZE
+#define VSIMPLE_FILE_BYTES		SZ_4M
 
 /* vsimple_main.c: module parameters */
 extern unsigned int vsimple_request_timeout_ms;
 extern unsigned int vsimple_test_fail_init;
+extern unsigned int vsimple_test_fail_refill;
 
 /* A responseq buffer: header + max_payload bytes. */
 struct vsimple_buf {
@@ -62,11 +72,12 @@ struct vsimple_req {
 	int err;			/* -EIO/-ENODEV: failed, no response */
 	u32 len;			/* response payload bytes */
 	struct vsimple_buf *buf;	/* the response */
+	size_t cost;			/* bytes it pins while unread */
 };
 
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
-	u64 recoveries;
+	u64 recoveries, refill_failures;
 };
 
 struct vsimple_dev {
@@ -90,15 +101,17 @@ struct vsimple_dev {
 	u32 generation;			/* of the next tag */
 	unsigned int in_flight;		/* at the device */
 	unsigned int unread;		/* answered, queued on a file */
+	size_t unread_bytes;		/* what those pin */
 	unsigned int max_in_flight;
 	unsigned int req_ring, resp_ring;	/* sizes, for IOC_INFO */
 	unsigned int resp_missing;	/* buffers to post again */
+	unsigned long refill_backoff;	/* jiffies before the next try */
 	wait_queue_head_t write_wq;	/* writers waiting for a slot */
 	struct list_head files;
 	struct vsimple_stats stats;
 	char label[VIRTIO_SIMPLE_LABEL_SIZE];
 
-	struct work_struct refill_work;
+	struct delayed_work refill_work;
 	struct work_struct config_work;
 	struct work_struct recover_work;	/* reset and go on */
 	struct delayed_work watchdog;		/* finds requests past the timeout */
@@ -109,13 +122,18 @@ struct vsimple_file {
 	struct list_head node;		/* in dev->files */
 	struct list_head responses;	/* answered struct vsimple_req */
 	unsigned int pending;		/* written, response not yet read */
+	unsigned int at_device;		/* written, not yet answered */
+	size_t unread_bytes;		/* pinned by the unread answers */
+	struct mem_cgroup *memcg;	/* of the opener: pays for the copies */
 	wait_queue_head_t read_wq;
 };
 
 /* vsimple_core.c: requests and responses */
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
-		   const void __user *upayload, u32 len, bool nonblock);
+		   const void __user *upayload, u32 len, bool nonblock,
+		   bool more);
+void vsimple_kick_requests(struct vsimple_dev *dev);
 int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
 		 u32 len, struct vsimple_waiter *w);
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);

@@ -10,6 +10,7 @@
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -45,6 +46,7 @@ static int vsimple_open(struct inode *inode, struct file *filp)
 		return -ENODEV;
 	}
 	f->dev = dev;
+	f->memcg = get_mem_cgroup_from_mm(current->mm);
 	INIT_LIST_HEAD(&f->responses);
 	init_waitqueue_head(&f->read_wq);
 	spin_lock_irq(&dev->lock);
@@ -72,31 +74,78 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 		if (dev->slots[i] && dev->slots[i]->owner == f)
 			dev->slots[i]->owner = NULL;
 	spin_unlock_irq(&dev->lock);
+	mem_cgroup_put(f->memcg);
 	kfree(f);
 	vsimple_dev_put(dev);
 	return 0;
 }
 
-/* buf is a struct virtio_simple_hdr and exactly hdr.len payload bytes. */
+/*
+ * Check a batch: @n bytes holding whole requests back to back, each a
+ * struct virtio_simple_hdr and exactly hdr.len payload bytes.  Nothing is
+ * sent unless all of them are well formed.
+ */
+static int vsimple_check_batch(struct vsimple_dev *dev,
+			       const char __user *ubuf, size_t n)
+{
+	struct virtio_simple_hdr hdr;
+	size_t off = 0;
+	u32 len;
+
+	while (off < n) {
+		if (n - off < VSIMPLE_HDR_LEN)
+			return -EINVAL;
+		if (copy_from_user(&hdr, ubuf + off, VSIMPLE_HDR_LEN))
+			return -EFAULT;
+		len = le32_to_cpu(hdr.len);
+		if (len > dev->max_payload)
+			return -EMSGSIZE;
+		if (n - off - VSIMPLE_HDR_LEN < len)
+			return -EINVAL;
+		off += VSIMPLE_HDR_LEN + len;
+	}
+	return 0;
+}
+
+/*
+ * One request, or several back to back: the device is notified once for
+ * the whole batch.  Like a pipe, a batch that stops part-way (O_NONBLOCK
+ * at a limit, a signal, the device failing) returns the bytes of the
+ * requests sent, and the error only when none was.
+ */
 static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
 			     size_t n, loff_t *ppos)
 {
 	struct vsimple_file *f = filp->private_data;
 	struct virtio_simple_hdr hdr;
-	u32 len;
+	size_t off = 0;
 	int err;
 
 	if (n < VSIMPLE_HDR_LEN)
 		return -EINVAL;
-	if (copy_from_user(&hdr, ubuf, VSIMPLE_HDR_LEN))
-		return -EFAULT;
-	len = le32_to_cpu(hdr.len);
-	if (n != VSIMPLE_HDR_LEN + (size_t)len)
-		return -EINVAL;
-	err = vsimple_submit(f->dev, f, NULL, le64_to_cpu(hdr.id),
-			     le16_to_cpu(hdr.op), ubuf + VSIMPLE_HDR_LEN, len,
-			     filp->f_flags & O_NONBLOCK);
-	return err ? err : n;
+	err = vsimple_check_batch(f->dev, ubuf, n);
+	if (err)
+		return err;
+	while (off < n) {
+		size_t size;
+
+		if (copy_from_user(&hdr, ubuf + off, VSIMPLE_HDR_LEN)) {
+			err = -EFAULT;
+			break;
+		}
+		size = VSIMPLE_HDR_LEN + le32_to_cpu(hdr.len);
+		err = vsimple_submit(f->dev, f, NULL, le64_to_cpu(hdr.id),
+				     le16_to_cpu(hdr.op),
+				     ubuf + off + VSIMPLE_HDR_LEN,
+				     le32_to_cpu(hdr.len),
+				     filp->f_flags & O_NONBLOCK, off + size < n);
+		if (err)
+			break;
+		off += size;
+	}
+	if (err && off)
+		vsimple_kick_requests(f->dev);	/* the part that was sent */
+	return off ? off : err;
 }
 
 /* Wait condition: a response, or waiting is pointless.  Lock held. */

@@ -4,8 +4,16 @@
  * response to whoever asked.  Every lock here is dev->lock.
  *
  * A request counts against its device's limit until the device answers,
- * and against its file's limit until the response is read (vsimple.h).
+ * and against its file's limits until the response is read (vsimple.h).
+ *
+ * Interrupts: requestq's callback stays disabled (its descriptors are
+ * reclaimed on the submit path and with every answer); responseq is
+ * drained with its callback disabled and re-armed after, so one interrupt
+ * serves a batch.  Response buffers are allocated in process context only
+ * (refill work, with backoff), never in the interrupt handler.
  */
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -26,6 +34,18 @@ int vsimple_state_err(struct vsimple_dev *dev)
 	return 0;
 }
 
+/* What an answer can pin at most: a whole response buffer. */
+static size_t vsimple_worst_cost(struct vsimple_dev *dev)
+{
+	return vsimple_buf_size(dev) + sizeof(struct vsimple_req);
+}
+
+/* The most requests one file may have at the device: not all of them. */
+static unsigned int vsimple_file_share(struct vsimple_dev *dev)
+{
+	return max(1U, dev->max_in_flight - dev->max_in_flight / 4);
+}
+
 /* The device has read these requests: free them.  Lock held. */
 static void vsimple_reclaim_requests(struct vsimple_dev *dev)
 {
@@ -43,8 +63,12 @@ static void vsimple_reclaim_requests(struct vsimple_dev *dev)
  */
 static bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
 {
-	if (dev->recovering || dev->in_flight >= dev->max_in_flight ||
-	    (f && f->pending >= dev->max_in_flight))
+	if (dev->recovering || dev->in_flight >= dev->max_in_flight)
+		return false;
+	if (f && (f->pending >= dev->max_in_flight ||
+		  f->at_device >= vsimple_file_share(dev) ||
+		  f->unread_bytes + (f->at_device + 1) * vsimple_worst_cost(dev) >
+		  VSIMPLE_FILE_BYTES))
 		return false;
 	if (!dev->req_vq->num_free)
 		vsimple_reclaim_requests(dev);
@@ -61,6 +85,8 @@ static bool vsimple_writable(struct vsimple_dev *dev, struct vsimple_file *f)
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 {
 	f->dev->unread--;
+	f->dev->unread_bytes -= req->cost;
+	f->unread_bytes -= req->cost;
 	kfree(req->buf);
 	kfree(req);
 	f->pending--;
@@ -72,10 +98,12 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
  * closed).  The device is done with it either way.  Lock held.
  */
 static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
-			    struct vsimple_buf *buf, u32 len, int err)
+			    struct vsimple_buf *buf, size_t size, u32 len, int err)
 {
 	dev->slots[req->tag & (VSIMPLE_MAX_IN_FLIGHT - 1)] = NULL;
 	dev->in_flight--;
+	if (req->owner)
+		req->owner->at_device--;
 	wake_up_interruptible(&dev->write_wq);
 	if (req->waiter) {
 		struct vsimple_waiter *w = req->waiter;
@@ -89,6 +117,10 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		req->buf = buf;
 		req->len = len;
 		req->err = err;
+		/* what the unread answer pins, charged to its file */
+		req->cost = size + sizeof(*req);
+		req->owner->unread_bytes += req->cost;
+		dev->unread_bytes += req->cost;
 		list_add_tail(&req->node, &req->owner->responses);
 		dev->unread++;
 		wake_up_interruptible(&req->owner->read_wq);
@@ -105,7 +137,7 @@ void vsimple_fail_all(struct vsimple_dev *dev, int err)
 
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
 		if (dev->slots[i])
-			vsimple_deliver(dev, dev->slots[i], NULL, 0, err);
+			vsimple_deliver(dev, dev->slots[i], NULL, 0, 0, err);
 }
 
 /* When the oldest request in flight was sent; 0 when none is.  Lock held. */
@@ -153,6 +185,30 @@ static void vsimple_recycle(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	dev->resp_missing++;
 }
 
+/*
+ * An answer of at most a page is copied into a buffer of its own size,
+ * charged to the memory cgroup of the file that will hold it, so an unread
+ * 1-byte answer pins tens of bytes, not a whole response buffer.  NULL:
+ * too big, or no memory (the ring buffer then goes with the answer).
+ */
+static struct vsimple_buf *vsimple_copy_small(struct vsimple_dev *dev,
+					      struct vsimple_req *req,
+					      struct vsimple_buf *buf,
+					      unsigned int used)
+{
+	struct mem_cgroup *old;
+	struct vsimple_buf *copy;
+
+	if (used > VSIMPLE_COPYBREAK)
+		return NULL;
+	old = set_active_memcg(req->owner ? req->owner->memcg : NULL);
+	copy = kmalloc(used, GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+	set_active_memcg(old);
+	if (copy)
+		memcpy(copy, buf, used);
+	return copy;
+}
+
 static void vsimple_bad_response(struct vsimple_dev *dev, const char *why,
 				 unsigned int used)
 {
@@ -175,6 +231,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 			     unsigned int used)
 {
 	struct vsimple_req *req = NULL;
+	struct vsimple_buf *copy;
 	const char *bad = NULL;
 	u64 tag;
 	u32 len;
@@ -196,7 +253,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		bad = "op disagrees with the request";
 	if (bad) {
 		vsimple_bad_response(dev, bad, used);
-		vsimple_deliver(dev, req, NULL, 0, -EIO);
+		vsimple_deliver(dev, req, NULL, 0, 0, -EIO);
 		goto recycle;
 	}
 	dev->stats.responses++;
@@ -204,14 +261,23 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	if (le16_to_cpu(buf->hdr.status) != VIRTIO_SIMPLE_S_OK)
 		dev->stats.errors++;
 	buf->hdr.id = cpu_to_le64(req->user_id);
-	vsimple_deliver(dev, req, buf, len, 0);
+	copy = vsimple_copy_small(dev, req, buf, used);
+	if (copy) {
+		vsimple_deliver(dev, req, copy, used, len, 0);
+		goto recycle;	/* the ring buffer goes straight back */
+	}
+	vsimple_deliver(dev, req, buf, vsimple_buf_size(dev), len, 0);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:
 	vsimple_recycle(dev, buf, used);
 }
 
-/* responseq callback (interrupt context). */
+/*
+ * responseq callback (interrupt context): drain with callbacks disabled,
+ * re-arm, and drain again if more arrived meanwhile.  Buffers that left
+ * with answers are replaced by the refill work, in process context.
+ */
 void vsimple_resp_done(struct virtqueue *vq)
 {
 	struct vsimple_dev *dev = vq->vdev->priv;
@@ -220,49 +286,65 @@ void vsimple_resp_done(struct virtqueue *vq)
 	unsigned int used;
 
 	spin_lock_irqsave(&dev->lock, flags);
-	while ((buf = virtqueue_get_buf(vq, &used)))
-		vsimple_complete(dev, buf, used);
-	/* replace the buffers that left with responses */
-	while (dev->resp_missing && !dev->dead && !dev->broken &&
-	       !dev->recovering) {
-		buf = kzalloc(vsimple_buf_size(dev), GFP_ATOMIC | __GFP_NOWARN);
-		if (!buf || vsimple_post_resp_buf(dev, buf)) {
-			kfree(buf);
-			schedule_work(&dev->refill_work);
-			break;
-		}
-		dev->resp_missing--;
-	}
-	virtqueue_kick(vq);
+	do {
+		virtqueue_disable_cb(vq);
+		while ((buf = virtqueue_get_buf(vq, &used)))
+			vsimple_complete(dev, buf, used);
+	} while (!virtqueue_enable_cb(vq));
+	vsimple_reclaim_requests(dev);	/* answered: their requests were read */
+	virtqueue_kick(vq);		/* recycled buffers */
+	if (dev->resp_missing && !dev->dead && !dev->broken && !dev->recovering)
+		queue_delayed_work(system_wq, &dev->refill_work, 0);
 	spin_unlock_irqrestore(&dev->lock, flags);
+	wake_up_interruptible(&dev->write_wq);	/* descriptors are free */
 }
 
-/* Refill responseq where an atomic allocation failed. */
+/*
+ * Post buffers for those that left with answers.  An allocation that fails
+ * is retried after a delay that doubles up to a second, so responseq is
+ * never left short for good.
+ */
 void vsimple_refill_work(struct work_struct *work)
 {
-	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
-					       refill_work);
+	struct vsimple_dev *dev = container_of(to_delayed_work(work),
+					       struct vsimple_dev, refill_work);
 	struct vsimple_buf *buf;
 
 	for (;;) {
-		buf = kzalloc(vsimple_buf_size(dev), GFP_KERNEL);
-		if (!buf)
-			return;
+		buf = NULL;
+		if (vsimple_test_fail_refill)	/* test only: vsimple_main.c */
+			vsimple_test_fail_refill--;
+		else
+			buf = kzalloc(vsimple_buf_size(dev), GFP_KERNEL | __GFP_NOWARN);
 		spin_lock_irq(&dev->lock);
 		if (!dev->resp_missing || dev->dead || dev->broken ||
-		    dev->recovering ||
-		    vsimple_post_resp_buf(dev, buf)) {
+		    dev->recovering) {
 			spin_unlock_irq(&dev->lock);
 			kfree(buf);
 			return;
 		}
+		if (!buf) {
+			dev->refill_backoff = clamp(dev->refill_backoff * 2,
+						    HZ / 100 + 1, (unsigned long)HZ);
+			dev->stats.refill_failures++;
+			queue_delayed_work(system_wq, &dev->refill_work,
+					   dev->refill_backoff);
+			spin_unlock_irq(&dev->lock);
+			return;
+		}
+		if (vsimple_post_resp_buf(dev, buf)) {
+			spin_unlock_irq(&dev->lock);
+			kfree(buf);
+			return;
+		}
+		dev->refill_backoff = 0;
 		dev->resp_missing--;
 		virtqueue_kick(dev->resp_vq);
 		spin_unlock_irq(&dev->lock);
 	}
 }
 
-/* requestq callback: the device has read these requests. */
+/* requestq callback: disabled (see the top of this file); kept for MSI-X. */
 void vsimple_req_done(struct virtqueue *vq)
 {
 	struct vsimple_dev *dev = vq->vdev->priv;
@@ -271,7 +353,7 @@ void vsimple_req_done(struct virtqueue *vq)
 	spin_lock_irqsave(&dev->lock, flags);
 	vsimple_reclaim_requests(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
-	wake_up_interruptible(&dev->write_wq);	/* descriptors are free */
+	wake_up_interruptible(&dev->write_wq);
 }
 
 int vsimple_fill_resp_queue(struct vsimple_dev *dev)
@@ -311,14 +393,26 @@ void vsimple_free_unused(struct vsimple_dev *dev)
 		kfree(buf);
 }
 
+/* Notify the device of requests added without a kick. */
+void vsimple_kick_requests(struct vsimple_dev *dev)
+{
+	spin_lock_irq(&dev->lock);
+	if (!vsimple_state_err(dev) && !dev->recovering)
+		virtqueue_kick(dev->req_vq);
+	spin_unlock_irq(&dev->lock);
+}
+
 /*
  * Send one request for a file (@owner) or a synchronous caller (@waiter).
  * The payload is copied before waiting for a slot; an interrupted wait
- * sends nothing.  Nothing is allocated under the lock.
+ * sends nothing.  Nothing is allocated under the lock.  With @more the
+ * device is not notified yet (a batch: vsimple_kick_requests() after the
+ * last one); what was added is notified before any wait.
  */
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
-		   const void __user *upayload, u32 len, bool nonblock)
+		   const void __user *upayload, u32 len, bool nonblock,
+		   bool more)
 {
 	struct virtio_simple_hdr *hdr;
 	struct vsimple_req *req;
@@ -340,6 +434,8 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	}
 
 	spin_lock_irq(&dev->lock);
+	if (!vsimple_writable(dev, owner) && !dev->recovering)
+		virtqueue_kick(dev->req_vq);	/* a batch so far: do not sit on it */
 	if (!nonblock)
 		err = wait_event_interruptible_lock_irq(dev->write_wq,
 							vsimple_writable(dev, owner),
@@ -373,12 +469,15 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	dev->slots[slot] = req;
 	if (waiter)
 		waiter->req = req;
-	if (owner)
+	if (owner) {
 		owner->pending++;
+		owner->at_device++;
+	}
 	dev->in_flight++;
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;
-	virtqueue_kick(dev->req_vq);
+	if (!more)
+		virtqueue_kick(dev->req_vq);
 	vsimple_arm_watchdog(dev);
 	spin_unlock_irq(&dev->lock);
 	return 0;
@@ -404,7 +503,7 @@ int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
 	init_completion(&w->done);
 	w->buf = NULL;
 	w->err = 0;
-	err = vsimple_submit(dev, NULL, w, 0, op, ureq, len, false);
+	err = vsimple_submit(dev, NULL, w, 0, op, ureq, len, false, false);
 	if (err)
 		return err;
 	if (wait_for_completion_interruptible(&w->done)) {

@@ -24,6 +24,11 @@ unsigned int vsimple_test_fail_init;
 module_param_named(test_fail_init, vsimple_test_fail_init, uint, 0644);
 MODULE_PARM_DESC(test_fail_init, "Test only: fail the next N queue set-ups");
 
+/* Test only: make the next N response-buffer refills fail. */
+unsigned int vsimple_test_fail_refill;
+module_param_named(test_fail_refill, vsimple_test_fail_refill, uint, 0644);
+MODULE_PARM_DESC(test_fail_refill, "Test only: fail the next N response buffer allocations");
+
 static void vsimple_dev_release(struct kref *ref)
 {
 	struct vsimple_dev *dev = container_of(ref, struct vsimple_dev, ref);
@@ -88,6 +93,8 @@ static int vsimple_vqs_init(struct vsimple_dev *dev)
 	dev->resp_ring = virtqueue_get_vring_size(dev->resp_vq);
 	dev->max_in_flight = min_t(unsigned int, VSIMPLE_MAX_IN_FLIGHT,
 				   dev->req_ring);
+	/* requestq descriptors are reclaimed without its interrupt */
+	virtqueue_disable_cb(dev->req_vq);
 	err = vsimple_fill_resp_queue(dev);
 	if (err) {
 		vsimple_free_unused(dev);
@@ -122,7 +129,7 @@ static void vsimple_vqs_del(struct vsimple_dev *dev)
  */
 static void vsimple_stop(struct vsimple_dev *dev, int err)
 {
-	cancel_work_sync(&dev->refill_work);
+	cancel_delayed_work_sync(&dev->refill_work);
 	virtio_reset_device(dev->vdev);
 	spin_lock_irq(&dev->lock);
 	vsimple_fail_all(dev, err);
@@ -263,7 +270,7 @@ static int vsimple_probe(struct virtio_device *vdev)
 	spin_lock_init(&dev->lock);
 	init_waitqueue_head(&dev->write_wq);
 	INIT_LIST_HEAD(&dev->files);
-	INIT_WORK(&dev->refill_work, vsimple_refill_work);
+	INIT_DELAYED_WORK(&dev->refill_work, vsimple_refill_work);
 	INIT_WORK(&dev->config_work, vsimple_config_work);
 	INIT_WORK(&dev->recover_work, vsimple_recover_work);
 	INIT_DELAYED_WORK(&dev->watchdog, vsimple_watchdog);

@@ -2,7 +2,8 @@
 /*
  * sysfs attributes of a virtio-simple device, on its class device
  * /sys/class/virtio-simple/virtio-simpleN/: max_payload, label, in_flight,
- * unread (answers queued on files, not yet read) and the counters, among them recoveries (device resets by the driver).
+ * unread and unread_bytes (answers queued on files, not yet read, and what
+ * they pin) and the counters, among them recoveries (device resets by the driver).
  * They are created and removed with the /dev node.
  */
 #include <linux/device.h>
@@ -47,6 +48,13 @@ static ssize_t unread_show(struct device *d, struct device_attribute *attr,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(to_vsimple(d)->unread));
 }
 static DEVICE_ATTR_RO(unread);
+
+static ssize_t unread_bytes_show(struct device *d,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%zu\n", READ_ONCE(to_vsimple(d)->unread_bytes));
+}
+static DEVICE_ATTR_RO(unread_bytes);
 
 /* The counters: one small show function each, sharing the read. */
 static ssize_t vsimple_show_stat(struct device *d, char *buf, size_t offset)
@@ -109,11 +117,19 @@ static ssize_t recoveries_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(recoveries);
 
+static ssize_t refill_failures_show(struct device *d,
+				    struct device_attribute *attr, char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, refill_failures));
+}
+static DEVICE_ATTR_RO(refill_failures);
+
 static struct attribute *vsimple_attrs[] = {
 	&dev_attr_max_payload.attr,
 	&dev_attr_label.attr,
 	&dev_attr_in_flight.attr,
 	&dev_attr_unread.attr,
+	&dev_attr_unread_bytes.attr,
 	&dev_attr_requests.attr,
 	&dev_attr_responses.attr,
 	&dev_attr_errors.attr,
@@ -121,6 +137,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_bytes_out.attr,
 	&dev_attr_bad_responses.attr,
 	&dev_attr_recoveries.attr,
+	&dev_attr_refill_failures.attr,
 	NULL,
 };
 

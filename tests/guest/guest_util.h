@@ -137,6 +137,20 @@ static inline int wait_sysfs_u64(int index, const char *attr, uint64_t want,
 	return 1;
 }
 
+/* Poll a sysfs counter until it reads at least @want; false after @secs. */
+static inline int wait_sysfs_at_least(int index, const char *attr,
+				      uint64_t want, int secs)
+{
+	double end = mono_s() + secs;
+
+	while (sysfs_u64(index, attr) < want) {
+		if (mono_s() > end)
+			return 0;
+		usleep(1000);
+	}
+	return 1;
+}
+
 /* Wait until task @tid sleeps in system call @nr (/proc/TID/syscall). */
 static inline int wait_for_syscall(pid_t tid, long nr)
 {

@@ -1,0 +1,233 @@
+/*
+ * Guest test of the data path's bounds (docs/driver.md, "Memory held for
+ * user space"): an unread small answer pins about its own size; 64 files
+ * full of unread answers pin little and another file is still served; a
+ * file's unread bytes are capped (the suite runs with max-payload=262144,
+ * so the cap shows after a few answers); one file cannot take every slot at the
+ * device; a refill that fails is retried until service resumes; several
+ * requests go in one write().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <virtio_simple.h>
+#include "../lib/tap.h"
+#include "guest_util.h"
+
+#define NODE "/dev/virtio-simple0"
+#define PARAM "/sys/module/virtio_simple/parameters/"
+#define HDR sizeof(struct virtio_simple_hdr)
+#define FILES 64
+
+static uint32_t max_in_flight;
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok;
+}
+
+static uint64_t mem_available_kib(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* Fill @fd with unread 1-byte answers until its writes would block. */
+static unsigned int fill_unread(int fd)
+{
+	unsigned int sent = 0;
+
+	for (int round = 0; round < 100; round++) {
+		while (send_req(fd, sent, VIRTIO_SIMPLE_OP_ECHO, "x", 1) == 0)
+			sent++;
+		if (errno != EAGAIN || sent >= max_in_flight)
+			break;
+		wait_readable(fd);	/* answers arrive; the file's limit is unread */
+		usleep(1000);
+	}
+	return sent;
+}
+
+static void test_small_answers_pin_little(void)
+{
+	int fd[FILES], other, n = 0;
+	uint64_t avail0 = mem_available_kib(), bytes, unread;
+	long drop_kib;
+
+	for (int i = 0; i < FILES; i++) {
+		fd[i] = open(NODE, O_RDWR | O_NONBLOCK);
+		if (fd[i] >= 0 && fill_unread(fd[i]) == max_in_flight)
+			n++;
+	}
+	wait_sysfs_u64(0, "unread", (uint64_t)FILES * max_in_flight, 30);
+	unread = sysfs_u64(0, "unread");
+	bytes = sysfs_u64(0, "unread_bytes");
+	drop_kib = (long)avail0 - (long)mem_available_kib();
+	tap_check(n == FILES && unread == (uint64_t)FILES * max_in_flight,
+		  "%d files each hold %u unread 1-byte answers (%llu in all)", n,
+		  max_in_flight, (unsigned long long)unread);
+	tap_check(unread && bytes / unread <= 4096,
+		  "an unread 1-byte answer pins %llu bytes (at most 4096)",
+		  (unsigned long long)(unread ? bytes / unread : 0));
+	tap_check(bytes <= 32ull << 20 && drop_kib < 32 * 1024,
+		  "all of them pin %llu KiB by the driver's count, MemAvailable fell %ld KiB (at most 32 MiB)",
+		  (unsigned long long)bytes >> 10, drop_kib);
+	other = open(NODE, O_RDWR);
+	tap_check(echo_ok(other, 1, "served"), "another file is still served");
+	close(other);
+	for (int i = 0; i < FILES; i++)
+		close(fd[i]);
+	tap_check(wait_sysfs_u64(0, "unread", 0, 10) && sysfs_u64(0, "unread_bytes") == 0,
+		  "closing them frees every byte (unread_bytes back to 0)");
+}
+
+/*
+ * Big answers: a file's unread answers plus the worst case of what it has
+ * at the device stay within 4 MiB, so it stops long before 64 answers.
+ */
+static void test_file_byte_limit(uint32_t max_payload)
+{
+	uint8_t *big = calloc(1, max_payload);
+	int fd = open(NODE, O_RDWR | O_NONBLOCK);
+	unsigned int sent = 0, before;
+	uint64_t bytes, most = 0;
+
+	do {
+		before = sent;
+		while (send_req(fd, sent, VIRTIO_SIMPLE_OP_ECHO, big, max_payload) == 0)
+			sent++;
+		if (errno != EAGAIN || !wait_sysfs_u64(0, "in_flight", 0, 10))
+			break;
+		bytes = sysfs_u64(0, "unread_bytes");
+		most = bytes > most ? bytes : most;
+	} while (sent > before);	/* nothing at the device, still refused: the limit */
+	tap_check(errno == EAGAIN && sent > 0 && sent < max_in_flight && most <= 4u << 20,
+		  "unread %u-byte answers: the file's writes stop at %u answers, %llu KiB pinned (limit 4096 KiB)",
+		  max_payload, sent, (unsigned long long)most >> 10);
+	close(fd);
+	free(big);
+	wait_sysfs_u64(0, "unread", 0, 10);
+}
+
+/* 1 s DELAYs on one file leave slots for an ECHO on another. */
+static void test_fairness(void)
+{
+	int a = open(NODE, O_RDWR | O_NONBLOCK), b = open(NODE, O_RDWR);
+	uint32_t d = htole32(1000000);
+	struct pollfd p = { .fd = a, .events = POLLIN };
+	unsigned int sent = 0;
+	int ok;
+
+	while (send_req(a, sent, VIRTIO_SIMPLE_OP_DELAY, &d, 4) == 0)
+		sent++;
+	ok = echo_ok(b, 1, "not behind them");
+	tap_check(ok && sent < max_in_flight && poll(&p, 1, 0) == 0,
+		  "one file holds %u of %u slots with 1 s DELAYs; another file's ECHO is answered before any of them",
+		  sent, max_in_flight);
+	close(a);
+	close(b);
+	wait_sysfs_u64(0, "in_flight", 0, 10);
+}
+
+/* The ring left without buffers by failing refills: service resumes. */
+static void test_refill_recovers(uint32_t max_payload)
+{
+	uint8_t *big = calloc(1, max_payload);
+	int fd = open(NODE, O_RDWR);
+	uint64_t f0 = sysfs_u64(0, "refill_failures");
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int got = 0, ok;
+	struct resp r;
+	void *q;
+
+	write_file(PARAM "test_fail_refill", "1000000");
+	/* a big answer takes its ring buffer with it: 16 are posted */
+	for (int i = 0; i < 16; i++) {
+		send_req(fd, i, VIRTIO_SIMPLE_OP_ECHO, big, max_payload);
+		q = recv_resp(fd, &r, max_payload);
+		got += q != NULL;
+		free(q);
+	}
+	send_req(fd, 16, VIRTIO_SIMPLE_OP_ECHO, big, max_payload);
+	ok = got == 16 && wait_sysfs_at_least(0, "refill_failures", f0 + 3, 30);
+	tap_check(ok && poll(&p, 1, 0) == 0,
+		  "every refill failing: the ring runs dry, the 17th answer waits, the refill keeps retrying (%d answers, %llu failures)",
+		  got, (unsigned long long)(sysfs_u64(0, "refill_failures") - f0));
+	write_file(PARAM "test_fail_refill", "0");
+	q = recv_resp(fd, &r, max_payload);
+	tap_check(q && r.id == 16, "once allocation works again, its answer arrives (%s, id %llu)",
+		  q ? "answer" : strerror(errno), (unsigned long long)r.id);
+	free(q);
+	close(fd);
+	free(big);
+}
+
+/* Several requests in one write(): all answered; a bad one sends none. */
+static void test_batch(void)
+{
+	int fd = open(NODE, O_RDWR);
+	uint8_t buf[8 * (HDR + 2)];
+	struct virtio_simple_hdr h = { .op = htole16(VIRTIO_SIMPLE_OP_ECHO), .len = htole32(2) };
+	uint64_t req0 = sysfs_u64(0, "requests");
+	int got = 0;
+	ssize_t n;
+
+	for (int i = 0; i < 8; i++) {
+		h.id = htole64(i);
+		memcpy(buf + i * (HDR + 2), &h, HDR);
+		memcpy(buf + i * (HDR + 2) + HDR, "ab", 2);
+	}
+	n = write(fd, buf, sizeof(buf));
+	for (int i = 0; i < 8; i++) {
+		struct resp r;
+		char *q = recv_resp(fd, &r, 64);
+
+		got += q && r.len == 2 && !memcmp(q, "ab", 2);
+		free(q);
+	}
+	tap_check(n == (ssize_t)sizeof(buf) && got == 8,
+		  "one write() of 8 requests: all 8 answered (%zd bytes, %d answers)", n, got);
+	errno = 0;
+	n = write(fd, buf, sizeof(buf) - 1);	/* the last request is cut */
+	tap_check(n < 0 && errno == EINVAL && sysfs_u64(0, "requests") == req0 + 8,
+		  "a batch whose last request is cut: EINVAL, nothing sent");
+	close(fd);
+}
+
+int main(void)
+{
+	struct virtio_simple_info info;
+	int fd;
+
+	if (!tap_check(wait_for_path(NODE, 30), NODE " appears"))
+		return tap_done();
+	fd = open(NODE, O_RDWR);
+	ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
+	close(fd);
+	max_in_flight = info.max_in_flight;
+	test_small_answers_pin_little();
+	test_file_byte_limit(info.max_payload);
+	test_fairness();
+	test_refill_recovers(info.max_payload);
+	test_batch();
+	return tap_done();
+}
