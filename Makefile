@@ -53,7 +53,12 @@ $(BUILD)/host-tests/%: tests/host/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $<
 
-host-tests: $(HOST_TESTS)
+# LD_PRELOAD shims for the host tests of the CLI
+$(BUILD)/host-tests/%.so: tests/host/preload/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -shared -fPIC -o $@ $< -ldl
+
+host-tests: $(HOST_TESTS) $(patsubst tests/host/preload/%.c,$(BUILD)/host-tests/%.so,$(wildcard tests/host/preload/*.c))
 
 # QEMU with the device, the guest initramfs and the runner's settings.
 guest: driver guest-bin

@@ -2,13 +2,17 @@
 /*
  * vsimple: command-line client for virtio-simple devices.
  * Exit codes: 0 success, 1 the device answered with an error status or a
- * request failed, 2 usage error, 3 no such device.
+ * request failed, 2 usage error, 3 no such device, 4 permission denied.
+ * Arguments are checked in full before the device is opened.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +21,7 @@
 #include <poll.h>
 #include "libvsimple.h"
 
-enum { EXIT_STATUS = 1, EXIT_USAGE = 2, EXIT_NODEV = 3 };
+enum { EXIT_STATUS = 1, EXIT_USAGE = 2, EXIT_NODEV = 3, EXIT_PERM = 4 };
 
 static const char *device = "0";
 
@@ -38,7 +42,8 @@ static void usage(FILE *f)
 "        [--seconds S] [--json]\n"
 "                       requests/s, MB/s and latency percentiles\n"
 "\n"
-"exit status: 0 ok, 1 error answer or failed request, 2 usage, 3 no device\n");
+"exit status: 0 ok, 1 error answer or failed request, 2 usage, 3 no device,\n"
+"4 permission denied (the node's mode: see driver/99-virtio-simple.rules)\n");
 }
 
 static int die_usage(const char *fmt, const char *arg)
@@ -49,29 +54,106 @@ static int die_usage(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* Open the selected device, with an error a person can act on. */
-static struct vsimple *open_device(int flags)
+/* Refuse what follows the last argument a command takes. */
+static int no_more_args(int argc, char **argv, int takes)
 {
-	struct vsimple *vs;
-	char *end;
-	long idx = strtol(device, &end, 10);
+	if (argc > takes)
+		return die_usage("unexpected argument '%s'", argv[takes]);
+	return 0;
+}
 
-	if (*device && !*end)
-		vs = vsimple_open((int)idx, flags);
-	else
-		vs = vsimple_open_path(device, flags);
-	if (vs)
-		return vs;
-	if (errno == ENOENT)
+/*
+ * A whole decimal number from min to max: no sign, no blanks, nothing after
+ * it (strtoul alone takes "", "abc" and "-1" for 0 and ULONG_MAX).
+ */
+static int parse_number(const char *s, unsigned long min, unsigned long max,
+			unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end || errno || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A usage error for a bad number, quoting it. */
+static int bad_number(const char *what, const char *s, unsigned long min,
+		      unsigned long max)
+{
+	fprintf(stderr, "vsimple: %s must be a whole number from %lu to %lu, "
+		"got '%s'\n(see vsimple --help)\n", what, min, max, s);
+	return EXIT_USAGE;
+}
+
+/* -d N: an index when it is all digits, else a path. */
+static int parse_index(const char *s, unsigned long *idx)
+{
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 1;
+	return *s ? parse_number(s, 0, INT_MAX, idx) : 1;
+}
+
+/* The exit code and message for a failed open or IOC_INFO (errno). */
+static int device_error(const char *what)
+{
+	int err = errno;
+
+	switch (err) {
+	case ENOENT:
 		fprintf(stderr, "vsimple: no virtio-simple device %s: is the module "
 			"loaded and the device present? see dmesg and 'vsimple list'\n",
 			device);
-	else if (errno == EACCES)
+		return EXIT_NODEV;
+	case EACCES:
+	case EPERM:
 		fprintf(stderr, "vsimple: device %s: permission denied (install the "
-			"udev rule driver/99-virtio-simple.rules)\n", device);
+			"udev rule driver/99-virtio-simple.rules, or run as root)\n",
+			device);
+		return EXIT_PERM;
+	case ENOTTY:
+		fprintf(stderr, "vsimple: %s is not a virtio-simple device\n", device);
+		return EXIT_NODEV;
+	case ENODEV:
+	case ENXIO:
+		fprintf(stderr, "vsimple: device %s: %s: %s (unplugged or unbound?)\n",
+			device, what, strerror(err));
+		return EXIT_NODEV;
+	default:
+		fprintf(stderr, "vsimple: device %s: %s: %s\n", device, what,
+			strerror(err));
+		return EXIT_STATUS;
+	}
+}
+
+/*
+ * Open the selected device and read its facts; 0, or an exit code after
+ * an error a person can act on.
+ */
+static int open_device(int flags, struct vsimple **vs,
+		       struct virtio_simple_info *info)
+{
+	unsigned long idx;
+
+	if (!parse_index(device, &idx))
+		*vs = vsimple_open((int)idx, flags);
 	else
-		fprintf(stderr, "vsimple: device %s: %s\n", device, strerror(errno));
-	return NULL;
+		*vs = vsimple_open_path(device, flags);
+	if (!*vs)
+		return device_error("open");
+	if (vsimple_info(*vs, info) < 0) {
+		int rc = device_error("info");
+
+		vsimple_close(*vs);
+		return rc;
+	}
+	return 0;
 }
 
 /* Read a whole file (or stdin) into memory, at most max bytes. */
@@ -117,9 +199,13 @@ static int call(struct vsimple *vs, uint16_t op, const void *req, uint32_t len,
 	return 0;
 }
 
-static int cmd_list(void)
+static int cmd_list(int argc, char **argv)
 {
-	int idx[256], n = vsimple_list(idx, 256);
+	int idx[256], n;
+
+	if (no_more_args(argc, argv, 0))
+		return EXIT_USAGE;
+	n = vsimple_list(idx, 256);
 
 	if (n <= 0) {
 		fprintf(stderr, "vsimple: no virtio-simple device: is the module "
@@ -141,14 +227,14 @@ static int cmd_list(void)
 	return 0;
 }
 
-static int cmd_info(struct vsimple *vs)
+static int cmd_info(int argc, char **argv)
 {
 	struct virtio_simple_info info;
+	struct vsimple *vs;
+	int rc = no_more_args(argc, argv, 0);
 
-	if (vsimple_info(vs, &info) < 0) {
-		fprintf(stderr, "vsimple: info: %s\n", strerror(errno));
-		return EXIT_STATUS;
-	}
+	if (rc || (rc = open_device(0, &vs, &info)))
+		return rc;
 	printf("device:          %s\n", vsimple_path(vs));
 	printf("max_payload:     %u\n", info.max_payload);
 	printf("requestq size:   %u\n", info.req_queue_size);
@@ -156,17 +242,20 @@ static int cmd_info(struct vsimple *vs)
 	printf("max in flight:   %u\n", info.max_in_flight);
 	printf("features:        0x%016" PRIx64 "\n", (uint64_t)info.features);
 	printf("label:           %s\n", (char *)info.label);
+	vsimple_close(vs);
 	return 0;
 }
 
-static int cmd_echo(struct vsimple *vs, int argc, char **argv)
+static int cmd_echo(int argc, char **argv)
 {
 	struct virtio_simple_info info;
+	uint8_t *req = NULL, *resp;
 	uint32_t len, got;
-	uint8_t *req, *resp;
-	int rc;
+	struct vsimple *vs;
+	int rc = no_more_args(argc, argv, 1);
 
-	vsimple_info(vs, &info);
+	if (rc || (rc = open_device(0, &vs, &info)))
+		return rc;
 	if (argc < 1 || !strcmp(argv[0], "-")) {
 		req = slurp("-", info.max_payload, &len);
 	} else {
@@ -176,11 +265,14 @@ static int cmd_echo(struct vsimple *vs, int argc, char **argv)
 			fprintf(stderr, "vsimple: TEXT is %u bytes, the device takes at "
 				"most %u\n", len, info.max_payload);
 			free(req);
+			vsimple_close(vs);
 			return EXIT_USAGE;
 		}
 	}
-	if (!req)
+	if (!req) {
+		vsimple_close(vs);
 		return EXIT_STATUS;
+	}
 	resp = malloc(info.max_payload + 1);
 	rc = call(vs, VIRTIO_SIMPLE_OP_ECHO, req, len, resp, info.max_payload,
 		  &got);
@@ -191,41 +283,54 @@ static int cmd_echo(struct vsimple *vs, int argc, char **argv)
 	}
 	free(req);
 	free(resp);
+	vsimple_close(vs);
 	return rc;
 }
 
-static int cmd_crc32c(struct vsimple *vs, int argc, char **argv)
+static int cmd_crc32c(int argc, char **argv)
 {
 	const char *path = argc >= 1 ? argv[0] : "-";
 	struct virtio_simple_info info;
 	uint32_t len, got, crc;
+	struct vsimple *vs;
 	uint8_t *req;
-	int rc;
+	int rc = no_more_args(argc, argv, 1);
 
-	vsimple_info(vs, &info);
+	if (rc || (rc = open_device(0, &vs, &info)))
+		return rc;
 	req = slurp(path, info.max_payload, &len);
-	if (!req)
+	if (!req) {
+		vsimple_close(vs);
 		return EXIT_STATUS;
+	}
 	rc = call(vs, VIRTIO_SIMPLE_OP_CRC32C, req, len, &crc, sizeof(crc), &got);
 	if (!rc)
 		printf("%08x  %s\n", le32toh(crc), path);
 	free(req);
+	vsimple_close(vs);
 	return rc;
 }
 
-static int cmd_delay(struct vsimple *vs, int argc, char **argv)
+static int cmd_delay(int argc, char **argv)
 {
-	char *end;
+	struct virtio_simple_info info;
 	unsigned long usec;
 	uint32_t arg, got;
+	struct vsimple *vs;
+	int rc;
 
 	if (argc < 1)
 		return die_usage("delay needs USEC%s", "");
-	usec = strtoul(argv[0], &end, 10);
-	if (*end || !*argv[0] || usec > VIRTIO_SIMPLE_DELAY_MAX_US)
-		return die_usage("delay: USEC must be 0..1000000, got '%s'", argv[0]);
+	if (parse_number(argv[0], 0, VIRTIO_SIMPLE_DELAY_MAX_US, &usec))
+		return bad_number("delay: USEC", argv[0], 0,
+				  VIRTIO_SIMPLE_DELAY_MAX_US);
+	rc = no_more_args(argc, argv, 1);
+	if (rc || (rc = open_device(0, &vs, &info)))
+		return rc;
 	arg = htole32((uint32_t)usec);
-	return call(vs, VIRTIO_SIMPLE_OP_DELAY, &arg, sizeof(arg), NULL, 0, &got);
+	rc = call(vs, VIRTIO_SIMPLE_OP_DELAY, &arg, sizeof(arg), NULL, 0, &got);
+	vsimple_close(vs);
+	return rc;
 }
 
 static double now_s(void)
@@ -243,8 +348,26 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define BENCH_MAX_DEPTH 4096
+
+/* --seconds: a plain positive number, at most a day (no sign, nan or inf). */
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno || !isfinite(v) || v <= 0 || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* Keep --depth requests in flight for --seconds; match answers by id. */
-static int cmd_bench(struct vsimple *vs, int argc, char **argv)
+static int cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "op", required_argument, NULL, 'o' },
@@ -264,8 +387,11 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 	unsigned long in_flight = 0;
 	struct vsimple_response r;
 	uint8_t *payload, *resp;
-	int json = 0, c;
+	struct vsimple *vs;
+	int json = 0, c, rc;
 
+	/* getopt's own messages then start "vsimple bench: " */
+	argv[0] = "vsimple bench";
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -279,19 +405,38 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 			else
 				return die_usage("bench: unknown --op '%s'", optarg);
 			break;
-		case 's': size = strtoul(optarg, NULL, 10); break;
-		case 'q': depth = strtoul(optarg, NULL, 10); break;
-		case 't': seconds = strtod(optarg, NULL); break;
+		case 's':
+			if (parse_number(optarg, 0, VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT, &size))
+				return bad_number("bench: --size", optarg, 0,
+						  VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT);
+			break;
+		case 'q':
+			if (parse_number(optarg, 1, BENCH_MAX_DEPTH, &depth))
+				return bad_number("bench: --depth", optarg, 1,
+						  BENCH_MAX_DEPTH);
+			break;
+		case 't':
+			if (parse_seconds(optarg, &seconds))
+				return die_usage("bench: --seconds must be a number of "
+						 "seconds, more than 0 and at most 86400, "
+						 "got '%s'", optarg);
+			break;
 		case 'j': json = 1; break;
 		default: return die_usage("bench: bad option%s", "");
 		}
 	}
-	vsimple_info(vs, &info);
+	rc = no_more_args(argc - optind, argv + optind, 0);
+	if (rc || (rc = open_device(VSIMPLE_NONBLOCK, &vs, &info)))
+		return rc;
 	if (op == VIRTIO_SIMPLE_OP_DELAY)
 		size = 4;
-	if (size > info.max_payload || depth < 1 || depth > 4096 || seconds <= 0)
-		return die_usage("bench: need size <= max payload, 1 <= depth <= 4096, "
-				 "seconds > 0%s", "");
+	if (size > info.max_payload) {
+		fprintf(stderr, "vsimple: bench: --size %lu is more than the "
+			"device's max payload (%u bytes)\n(see vsimple --help)\n",
+			size, info.max_payload);
+		vsimple_close(vs);
+		return EXIT_USAGE;
+	}
 	payload = calloc(1, size + 4);
 	resp = malloc(info.max_payload + 1);
 	lat = malloc(cap_lat * sizeof(*lat));
@@ -318,7 +463,8 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 					break;
 				fprintf(stderr, "vsimple: bench: submit: %s\n",
 					strerror(errno));
-				return EXIT_STATUS;
+				rc = EXIT_STATUS;
+				goto out;
 			}
 			nfree--;
 			in_flight++;
@@ -326,18 +472,21 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 		ev = vsimple_wait(vs, POLLIN, 1000);
 		if (ev < 0 || (ev & (POLLERR | POLLHUP))) {
 			fprintf(stderr, "vsimple: bench: device gone or broken\n");
-			return EXIT_STATUS;
+			rc = EXIT_STATUS;
+			goto out;
 		}
 		while (in_flight && vsimple_wait(vs, POLLIN, 0) & POLLIN) {
 			if (vsimple_complete(vs, &r, resp, info.max_payload) < 0) {
 				fprintf(stderr, "vsimple: bench: complete: %s\n",
 					strerror(errno));
-				return EXIT_STATUS;
+				rc = EXIT_STATUS;
+				goto out;
 			}
 			if (r.id >= depth) {
 				fprintf(stderr, "vsimple: bench: answer to unknown id %"
 					PRIu64 "\n", r.id);
-				return EXIT_STATUS;
+				rc = EXIT_STATUS;
+				goto out;
 			}
 			if (r.status != VIRTIO_SIMPLE_S_OK)
 				errors++;
@@ -367,26 +516,33 @@ static int cmd_bench(struct vsimple *vs, int argc, char **argv)
 		       op, size, depth, nlat, seconds, nlat / seconds,
 		       bytes / seconds / 1e6, errors, PCT(0.5), PCT(0.9),
 		       PCT(0.99), PCT(1));
+	rc = errors ? EXIT_STATUS : 0;
+out:
 	free(payload);
 	free(resp);
 	free(lat);
 	free(sent_at);
 	free(free_slots);
-	return errors ? EXIT_STATUS : 0;
+	vsimple_close(vs);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct vsimple *vs;
+	unsigned long idx;
 	const char *cmd;
-	int i = 1, rc;
+	int i = 1;
 
 	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "-d")) {
+			if (i + 1 >= argc || !*argv[i + 1])
+				return die_usage("-d needs a device: N or PATH%s", "");
 			device = argv[i + 1];
+			if (parse_index(device, &idx) < 0)
+				return bad_number("-d N", device, 0, INT_MAX);
 			i += 2;
 		} else {
 			return die_usage("unknown option '%s'", argv[i]);
@@ -397,24 +553,18 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[i++];
+	/* a command gets the arguments after its name; bench, for getopt, its name too */
 	if (!strcmp(cmd, "list"))
-		return cmd_list();
-	if (strcmp(cmd, "info") && strcmp(cmd, "echo") && strcmp(cmd, "crc32c") &&
-	    strcmp(cmd, "delay") && strcmp(cmd, "bench"))
-		return die_usage("unknown command '%s'", cmd);
-	vs = open_device(!strcmp(cmd, "bench") ? VSIMPLE_NONBLOCK : 0);
-	if (!vs)
-		return EXIT_NODEV;
+		return cmd_list(argc - i, argv + i);
 	if (!strcmp(cmd, "info"))
-		rc = cmd_info(vs);
-	else if (!strcmp(cmd, "echo"))
-		rc = cmd_echo(vs, argc - i, argv + i);
-	else if (!strcmp(cmd, "crc32c"))
-		rc = cmd_crc32c(vs, argc - i, argv + i);
-	else if (!strcmp(cmd, "delay"))
-		rc = cmd_delay(vs, argc - i, argv + i);
-	else
-		rc = cmd_bench(vs, argc - i + 1, argv + i - 1);
-	vsimple_close(vs);
-	return rc;
+		return cmd_info(argc - i, argv + i);
+	if (!strcmp(cmd, "echo"))
+		return cmd_echo(argc - i, argv + i);
+	if (!strcmp(cmd, "crc32c"))
+		return cmd_crc32c(argc - i, argv + i);
+	if (!strcmp(cmd, "delay"))
+		return cmd_delay(argc - i, argv + i);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - i + 1, argv + i - 1);
+	return die_usage("unknown command '%s'", cmd);
 }
