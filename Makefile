@@ -7,6 +7,10 @@ GUEST_CFLAGS := -O2 -static -Wall -Wextra -Werror -Iinclude/uapi -Itools/lib
 LIB := tools/lib/libvsimple.c
 LIB_HEADERS := tools/lib/libvsimple.h
 
+# The distro kernel the driver and the guest use, resolved once per make
+# run (on first use) and handed to every script, so they cannot disagree.
+export VSIMPLE_KVER = $(eval VSIMPLE_KVER := $(shell vm/kernel-version.sh))$(VSIMPLE_KVER)
+
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/guest/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
@@ -17,6 +21,7 @@ HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEAD
 all: guest tools
 
 # Packages: QEMU build deps, module tools, the distro kernel's headers.
+# Everything that compiles depends on it, so `make -j` works from cold.
 deps:
 	@vm/install-deps.sh
 
@@ -24,7 +29,7 @@ driver: deps
 	$(MAKE) -C driver
 
 # libvsimple and the vsimple CLI, for this host and (static) for the guest
-$(BUILD)/tools/libvsimple.a: $(LIB) $(HEADERS)
+$(BUILD)/tools/libvsimple.a: $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -c -o $(BUILD)/tools/libvsimple.o $(LIB)
 	$(AR) rcs $@ $(BUILD)/tools/libvsimple.o
@@ -49,7 +54,7 @@ $(BUILD)/guest-bin/tap.sh: tests/lib/tap.sh
 
 guest-bin: $(GUEST_TESTS) $(BUILD)/guest-bin/tap.sh $(BUILD)/guest-bin/vsimple
 
-$(BUILD)/host-tests/%: tests/host/%.c $(HEADERS)
+$(BUILD)/host-tests/%: tests/host/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $<
 

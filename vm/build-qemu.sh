@@ -9,6 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+vs_lock_cache
 
 flavour=${FLAVOUR:-plain}
 src=$("$here/fetch-qemu.sh")

@@ -5,6 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+vs_lock_cache
 
 kver=$(vs_kernel_version)
 series=${kver%%-*}; series=${series%.*}	# 6.1.0-56-amd64 -> 6.1

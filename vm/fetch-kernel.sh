@@ -5,6 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+vs_lock_cache
 
 kver=$(vs_kernel_version)
 dest="$VS_CACHE/kernel/$kver"

@@ -6,6 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+vs_lock_cache
 
 if [ -n "${QEMU_SRC:-}" ]; then
 	[ -f "$QEMU_SRC/VERSION" ] || vs_die "QEMU_SRC=$QEMU_SRC is not a QEMU source tree"

@@ -13,6 +13,20 @@ vs_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Serialise the writers of the shared cache, so two clones (or two makes)
+# never fetch or build into it at once.  Held until the calling script
+# exits; the scripts it runs inherit it (VS_CACHE_LOCKED) instead of
+# waiting for themselves.
+vs_lock_cache() {
+	[ "${VS_CACHE_LOCKED:-}" = "$VS_CACHE" ] && return 0
+	exec 9>>"$VS_CACHE/.lock"
+	if ! flock -n 9; then
+		vs_say "waiting for another build using $VS_CACHE"
+		flock 9
+	fi
+	export VS_CACHE_LOCKED=$VS_CACHE
+}
+
 # apt-get update once per boot of the host, so package look-ups work on a
 # fresh machine without refreshing the lists on every make.
 vs_apt_update() {

@@ -15,6 +15,9 @@ kdir=$("$here/fetch-kernel.sh")
 ko="$VS_TOP/driver/virtio-simple.ko"
 bins=${GUEST_BIN:-$VS_TOP/build/guest-bin}
 [ -f "$ko" ] || vs_die "$ko not built (run make)"
+vermagic=$(modinfo -F vermagic "$ko")
+[ "${vermagic%% *}" = "$kver" ] ||
+	vs_die "$ko was built for ${vermagic%% *}, the guest runs $kver (make clean, then make)"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
