@@ -3,8 +3,8 @@
  * sysfs attributes of a virtio-simple device, on its class device
  * /sys/class/virtio-simple/virtio-simpleN/: max_payload, label, in_flight,
  * unread and unread_bytes (answers queued on files, not yet read, and what
- * they pin) and the counters, among them recoveries (device resets by the driver).
- * They are created and removed with the /dev node.
+ * they pin) and the counters, among them recoveries (device resets made by
+ * the driver).  They are created and removed with the /dev node.
  */
 #include <linux/device.h>
 #include <linux/sysfs.h>

@@ -24,6 +24,7 @@ apt_targets() {
 	cp "$1" "$d/parts/derived.${2:-sources}"
 	apt-get -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$d/parts" \
 		-o Dir::State::Lists="$d/lists" -o Debug::NoLocking=true \
+		-o Acquire::Languages=none \
 		indextargets --no-release-info \
 		--format '$(CREATED_BY) $(SITE) $(RELEASE) $(COMPONENT)' 2>&1 |
 		sort -u
