@@ -1,7 +1,8 @@
 /*
- * QTest cases for virtio-simple: every op and status, DELAY ordering,
- * back-pressure, reset and unplug with requests in flight, the config
- * change interrupt, and every transport violation the device must survive.
+ * QTest cases for virtio-simple: every op and status, DELAY ordering and
+ * its pending cap, back-pressure, reset, unplug and migration with requests
+ * in flight or answers waiting, the config change interrupt and generation,
+ * and every transport violation the device must survive.
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or
  * (at your option) any later version.  See the COPYING file in the
@@ -93,16 +94,39 @@ static void dev_restart(Dev *d)
     qvirtio_set_driver_ok(d->vdev);
 }
 
-static void dev_start(Dev *d, void *obj, QGuestAllocator *alloc)
+static QVirtioPCIDevice *dev_pci(Dev *d)
+{
+    return container_of(d->vdev, QVirtioPCIDevice, vdev);
+}
+
+static void dev_init(Dev *d, void *obj, QGuestAllocator *alloc)
 {
     QVirtioSimple *vs = obj;
-    QVirtioPCIDevice *pci = container_of(vs->vdev, QVirtioPCIDevice, vdev);
 
     d->vdev = vs->vdev;
     d->alloc = alloc;
-    d->qts = pci->pdev->bus->qts;
+    d->qts = dev_pci(d)->pdev->bus->qts;
+}
+
+static void dev_start(Dev *d, void *obj, QGuestAllocator *alloc)
+{
+    dev_init(d, obj, alloc);
     dev_start_features(d, ~0ull);
     qvirtio_set_driver_ok(d->vdev);
+}
+
+/* Make @head available without notifying the device (batching). */
+static void publish(Dev *d, QVirtQueue *vq, uint32_t head)
+{
+    uint16_t idx = qtest_readw(d->qts, vq->avail + 2);
+
+    qtest_writew(d->qts, vq->avail + 4 + 2 * (idx % vq->size), head);
+    qtest_writew(d->qts, vq->avail + 2, idx + 1);
+}
+
+static void notify(Dev *d, QVirtQueue *vq)
+{
+    d->vdev->bus->virtqueue_kick(d->vdev, vq);
 }
 
 static uint32_t post_resp(Dev *d, uint32_t cap, bool readable)
@@ -117,9 +141,9 @@ static uint32_t post_resp(Dev *d, uint32_t cap, bool readable)
     return head;
 }
 
-/* A request whose header says @hdr_len and which carries @n bytes. */
-static uint32_t send_raw(Dev *d, uint64_t id, uint16_t op, uint32_t hdr_len,
-                         const void *payload, uint32_t n)
+/* Queue a request's descriptor (not yet available to the device). */
+static uint32_t add_req(Dev *d, uint64_t id, uint16_t op, uint32_t hdr_len,
+                        const void *payload, uint32_t n)
 {
     struct virtio_simple_hdr hdr = {
         .id = cpu_to_le64(id),
@@ -134,6 +158,16 @@ static uint32_t send_raw(Dev *d, uint64_t id, uint16_t op, uint32_t hdr_len,
         qtest_memwrite(d->qts, addr + HDR, payload, n);
     }
     head = qvirtqueue_add(d->qts, d->req, addr, HDR + n, false, false);
+    g_assert_cmpuint(head, <, MAX_DESC);
+    return head;
+}
+
+/* A request whose header says @hdr_len and which carries @n bytes. */
+static uint32_t send_raw(Dev *d, uint64_t id, uint16_t op, uint32_t hdr_len,
+                         const void *payload, uint32_t n)
+{
+    uint32_t head = add_req(d, id, op, hdr_len, payload, n);
+
     qvirtqueue_kick(d->qts, d->vdev, d->req, head);
     return head;
 }
@@ -543,20 +577,54 @@ static void wait_for_state(QTestState *qts, const char *cmd, const char *key,
 }
 
 /*
- * DELAY requests in flight survive migration: migrate to a file, start a
- * second QEMU from it, and the answers arrive there, in deadline order.
+ * Migrate to a file, start a second QEMU from it (same command line) and
+ * point @d at it.  Returns the source, which the caller gives back to the
+ * PCI bus before quitting the destination.
+ */
+static QTestState *migrate(Dev *d, const char *file)
+{
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    QTestState *src = d->qts, *dst;
+    QDict *rsp;
+
+    rsp = qtest_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': %s}}",
+                    uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    wait_for_state(src, "query-migrate", "status", "completed", "failed");
+
+    dst = qtest_initf("%s -incoming 'exec:cat %s'",
+                      qos_get_current_command_line(), file);
+    wait_for_state(dst, "query-status", "status", "running", "inmigrate-x");
+    d->qts = dst;
+    dev_pci(d)->pdev->bus->qts = dst;
+    return src;
+}
+
+static void migrate_back(Dev *d, QTestState *src, const char *file)
+{
+    dev_pci(d)->pdev->bus->qts = src;
+    qtest_quit(d->qts);
+    d->qts = src;
+    unlink(file);
+}
+
+static char *migration_file(void)
+{
+    return g_strdup_printf("%s/vsimple-migration-%d", g_get_tmp_dir(),
+                           getpid());
+}
+
+/*
+ * DELAY requests in flight survive migration: the answers arrive on the
+ * destination, in deadline order.
  */
 static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
 {
     static const uint32_t usec[] = { 300000, 100000, 200000 };
     static const uint64_t expect[] = { 81, 82, 80 };
-    QVirtioSimple *vs = obj;
-    QVirtioPCIDevice *pci = container_of(vs->vdev, QVirtioPCIDevice, vdev);
-    g_autofree char *file = g_strdup_printf("%s/vsimple-migration-%d",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
-    QTestState *src, *dst;
-    QDict *rsp;
+    g_autofree char *file = migration_file();
+    QTestState *src;
     Dev d;
 
     dev_start(&d, obj, alloc);
@@ -569,21 +637,9 @@ static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
     expect_no_resp(&d, 1000 * 1000);
     g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 3);
 
-    src = d.qts;
-    rsp = qtest_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': %s}}",
-                    uri);
-    g_assert(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
-    wait_for_state(src, "query-migrate", "status", "completed", "failed");
-
-    dst = qtest_initf("%s -incoming 'exec:cat %s'",
-                      qos_get_current_command_line(), file);
-    wait_for_state(dst, "query-status", "status", "running", "inmigrate-x");
-    d.qts = dst;
-    pci->pdev->bus->qts = dst;
-
-    g_assert_cmpint(qom_get_int(dst, "requests"), ==, 3);
-    g_assert_cmpint(qom_get_int(dst, "responses"), ==, 0);
+    src = migrate(&d, file);
+    g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 3);
+    g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, 0);
     for (int i = 0; i < ARRAY_SIZE(expect); i++) {
         Resp r;
 
@@ -593,9 +649,60 @@ static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
         g_free(r.payload);
     }
     dev_stop(&d);
-    pci->pdev->bus->qts = src;
-    qtest_quit(dst);
-    unlink(file);
+    migrate_back(&d, src, file);
+}
+
+/*
+ * Two DELAYs finish with one response buffer: the second answer waits
+ * inside the device for a buffer (spec 6.3).  Send its first answer and
+ * leave the device in that state.
+ */
+static void leave_answer_waiting(Dev *d)
+{
+    post_resp(d, 64, false);
+    send_delay(d, 90, 10);
+    send_delay(d, 91, 10);
+    expect_status(d, 90, VIRTIO_SIMPLE_S_OK);
+    expect_no_resp(d, 1000 * 1000);
+    g_assert_cmpint(qom_get_int(d->qts, "requests"), ==, 2);
+    g_assert_cmpint(qom_get_int(d->qts, "responses"), ==, 1);
+}
+
+/* An answer waiting for a buffer is delivered on the destination. */
+static void test_migration_answer_waiting(void *obj, void *data,
+                                          QGuestAllocator *alloc)
+{
+    g_autofree char *file = migration_file();
+    QTestState *src;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    leave_answer_waiting(&d);
+    src = migrate(&d, file);
+    post_resp(&d, 64, false);
+    expect_status(&d, 91, VIRTIO_SIMPLE_S_OK);
+    dev_stop(&d);
+    migrate_back(&d, src, file);
+}
+
+/* Reset forgets an answer waiting for a buffer (spec 6.5). */
+static void test_reset_answer_waiting(void *obj, void *data,
+                                      QGuestAllocator *alloc)
+{
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    leave_answer_waiting(&d);
+    qvirtio_reset(d.vdev);
+    dev_restart(&d);
+    post_resp(&d, 64, false);
+    expect_no_resp(&d, 2 * 1000 * 1000 * 1000ll);
+    send_req(&d, 92, VIRTIO_SIMPLE_OP_ECHO, "y", 1);
+    wait_resp(&d, &r);
+    g_assert_cmpuint(r.id, ==, 92);
+    g_free(r.payload);
+    dev_stop(&d);
 }
 
 static void test_counters(void *obj, void *data, QGuestAllocator *alloc)
@@ -646,6 +753,153 @@ static void test_indirect(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpmem(r.payload, r.len, "abcdef", 6);
     g_free(r.payload);
     g_free(indirect);
+    dev_stop(&d);
+}
+
+/* A DELAY's request buffer comes back at once, used length 0 (spec 6.4). */
+static void test_delay_buffer_returned(void *obj, void *data,
+                                       QGuestAllocator *alloc)
+{
+    gint64 start = g_get_monotonic_time();
+    uint32_t head, idx, used;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    post_resp(&d, 64, false);
+    head = send_delay(&d, 20, VIRTIO_SIMPLE_DELAY_MAX_US);
+    /* 1 us of virtual time a step: far from the 1 s deadline */
+    while (!qvirtqueue_get_buf(d.qts, d.req, &idx, &used)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        qtest_clock_step(d.qts, 1000);
+    }
+    g_assert_cmpuint(idx, ==, head);
+    g_assert_cmpuint(last_used_len(&d, d.req), ==, 0);
+    g_assert_false(qvirtqueue_get_buf(d.qts, d.resp, &idx, &used));
+    /* the answer comes after the delay */
+    g_assert_true(wait_resp_step(&d, &r, 10 * 1000 * 1000, TIMEOUT_US));
+    g_assert_cmpuint(r.id, ==, 20);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_free(r.payload);
+    dev_stop(&d);
+}
+
+/* A response buffer of three descriptors; the header straddles two. */
+static void test_multi_desc_resp(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const uint32_t len[] = { 10, 10, 30 };
+    const char *msg = "0123456789abcdefghij";
+    uint8_t out[50] = { 0 };
+    struct virtio_simple_hdr hdr;
+    uint64_t addr[3];
+    uint32_t head = 0, idx, used, off = 0;
+    gint64 start = g_get_monotonic_time();
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    for (int i = 0; i < 3; i++) {
+        uint32_t h;
+
+        addr[i] = guest_alloc(alloc, len[i]);
+        h = qvirtqueue_add(d.qts, d.resp, addr[i], len[i], true, i < 2);
+        if (i == 0) {
+            head = h;
+        }
+    }
+    qvirtqueue_kick(d.qts, d.vdev, d.resp, head);
+    send_req(&d, 21, VIRTIO_SIMPLE_OP_ECHO, msg, strlen(msg));
+    while (!qvirtqueue_get_buf(d.qts, d.resp, &idx, &used)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        qtest_clock_step(d.qts, 1000);
+    }
+    g_assert_cmpuint(idx, ==, head);
+    g_assert_cmpuint(last_used_len(&d, d.resp), ==, HDR + strlen(msg));
+    for (int i = 0; i < 3; i++) {
+        qtest_memread(d.qts, addr[i], out + off, len[i]);
+        off += len[i];
+    }
+    memcpy(&hdr, out, HDR);
+    g_assert_cmpuint(le64_to_cpu(hdr.id), ==, 21);
+    g_assert_cmpuint(le16_to_cpu(hdr.status), ==, VIRTIO_SIMPLE_S_OK);
+    g_assert_cmpuint(le32_to_cpu(hdr.len), ==, strlen(msg));
+    g_assert_cmpmem(out + HDR, strlen(msg), msg, strlen(msg));
+    dev_stop(&d);
+}
+
+/*
+ * At most VIRTIO_SIMPLE_DELAY_MAX_PENDING DELAYs wait at once; the next one
+ * stays in the ring until the others are answered (queue-size=256, so all
+ * fit in the ring at once).
+ */
+static void test_delay_cap(void *obj, void *data, QGuestAllocator *alloc)
+{
+    const int cap = VIRTIO_SIMPLE_DELAY_MAX_PENDING;
+    g_autofree bool *seen = g_new0(bool, cap);
+    uint32_t head = 0, idx, used;
+    int taken = 0;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    g_assert_cmpuint(d.req->size, >, cap);
+    post_resp(&d, 64, false);
+    for (int i = 0; i <= cap; i++) {
+        uint32_t le = cpu_to_le32(VIRTIO_SIMPLE_DELAY_MAX_US);
+
+        head = add_req(&d, 1000 + i, VIRTIO_SIMPLE_OP_DELAY, 4, &le, 4);
+        publish(&d, d.req, head);
+    }
+    notify(&d, d.req);
+    qtest_clock_step(d.qts, 1000 * 1000);
+    while (qvirtqueue_get_buf(d.qts, d.req, &idx, &used)) {
+        taken++;
+    }
+    g_assert_cmpint(taken, ==, cap);
+    g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, cap);
+
+    /* buffers for every answer: the cap-th + 1 is taken once they are out */
+    for (int i = 0; i < cap; i++) {
+        post_resp(&d, 64, false);
+    }
+    for (int i = 0; i < cap; i++) {
+        g_assert_true(wait_resp_step(&d, &r, 10 * 1000 * 1000, TIMEOUT_US));
+        g_assert_cmpuint(r.id, >=, 1000);
+        g_assert_cmpuint(r.id, <, 1000 + cap);
+        g_assert_false(seen[r.id - 1000]);
+        seen[r.id - 1000] = true;
+        g_free(r.payload);
+    }
+    g_assert_true(wait_resp_step(&d, &r, 10 * 1000 * 1000, TIMEOUT_US));
+    g_assert_cmpuint(r.id, ==, 1000 + cap);
+    g_free(r.payload);
+    g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, cap + 1);
+    dev_stop(&d);
+}
+
+/* max-payload=4: the smallest allowed; 4 bytes work, 5 are E2BIG. */
+static void test_max_payload_limits(void *obj, void *data,
+                                    QGuestAllocator *alloc)
+{
+    uint32_t crc;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    g_assert_cmpuint(qvirtio_config_readl(d.vdev, 4), ==, 4);
+    r = call(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "abcd", 4, 64);
+    g_assert_cmpmem(r.payload, r.len, "abcd", 4);
+    g_free(r.payload);
+    post_resp(&d, 64, false);
+    send_req(&d, 2, VIRTIO_SIMPLE_OP_ECHO, "abcde", 5);
+    expect_status(&d, 2, VIRTIO_SIMPLE_S_E2BIG);
+    r = call(&d, 3, VIRTIO_SIMPLE_OP_CRC32C, "1234", 4, 64);
+    memcpy(&crc, r.payload, 4);
+    g_assert_cmphex(le32_to_cpu(crc), ==,
+                    host_crc32c((const uint8_t *)"1234", 4));
+    g_free(r.payload);
+    post_resp(&d, 64, false);
+    send_delay(&d, 4, 10);
+    expect_status(&d, 4, VIRTIO_SIMPLE_S_OK);
     dev_stop(&d);
 }
 
@@ -794,6 +1048,10 @@ static void register_virtio_simple_test(void)
     qos_add_test("config-change", "virtio-simple", test_config_change, NULL);
     qos_add_test("counters", "virtio-simple", test_counters, NULL);
     qos_add_test("migration", "virtio-simple", test_migration, NULL);
+    qos_add_test("migration-answer-waiting", "virtio-simple",
+                 test_migration_answer_waiting, NULL);
+    qos_add_test("reset-answer-waiting", "virtio-simple",
+                 test_reset_answer_waiting, NULL);
     qos_add_test("indirect", "virtio-simple", test_indirect, NULL);
     qos_add_test("bad-req-writable", "virtio-simple", test_bad_req_writable,
                  NULL);
@@ -804,6 +1062,18 @@ static void register_virtio_simple_test(void)
                  NULL);
     qos_add_test("bad-desc-loop", "virtio-simple", test_bad_desc_loop, NULL);
     qos_add_test("no-version-1", "virtio-simple", test_no_version_1, NULL);
+    qos_add_test("delay-buffer-returned", "virtio-simple",
+                 test_delay_buffer_returned, NULL);
+    qos_add_test("multi-desc-resp", "virtio-simple", test_multi_desc_resp,
+                 NULL);
+    qos_add_test("delay-cap", "virtio-simple", test_delay_cap,
+                 &(QOSGraphTestOptions) {
+                     .edge.extra_device_opts = "queue-size=256",
+                 });
+    qos_add_test("max-payload-limits", "virtio-simple",
+                 test_max_payload_limits, &(QOSGraphTestOptions) {
+                     .edge.extra_device_opts = "max-payload=4",
+                 });
 }
 
 libqos_init(register_virtio_simple_test);
