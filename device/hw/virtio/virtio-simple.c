@@ -17,13 +17,13 @@
 #include "qemu/crc32c.h"
 #include "qemu/cutils.h"
 #include "qemu/iov.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/timer.h"
 #include "hw/qdev-properties.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-simple.h"
 #include "migration/vmstate.h"
-#include "sysemu/runstate.h"
 #include "trace.h"
 
 #define HDR_SIZE sizeof(struct virtio_simple_hdr)
@@ -349,8 +349,14 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *pushed)
     return true;
 }
 
-static void virtio_simple_process(VirtIOSimple *s)
+/*
+ * All processing happens here, in a bottom half, never inside a callback of
+ * the virtio core: virtio_error() then sets NEEDS_RESET in a status that
+ * nothing overwrites.
+ */
+static void virtio_simple_run(void *opaque)
 {
+    VirtIOSimple *s = opaque;
     VirtIODevice *vdev = VIRTIO_DEVICE(s);
     bool pushed = false;
 
@@ -376,7 +382,7 @@ static void virtio_simple_process(VirtIOSimple *s)
 /* Both queues feed the same loop: a new request or a new response buffer. */
 static void virtio_simple_handle_queue(VirtIODevice *vdev, VirtQueue *vq)
 {
-    virtio_simple_process(VIRTIO_SIMPLE(vdev));
+    qemu_bh_schedule(VIRTIO_SIMPLE(vdev)->bh);
 }
 
 /* Move every expired DELAY, earliest first, to the ready ring. */
@@ -406,7 +412,7 @@ static void virtio_simple_delay_expired(void *opaque)
         s->delayed[first] = s->delayed[--s->n_delayed];
     }
     virtio_simple_arm_timer(s);
-    virtio_simple_process(s);
+    qemu_bh_schedule(s->bh);
 }
 
 static uint64_t virtio_simple_get_features(VirtIODevice *vdev, uint64_t f,
@@ -431,12 +437,10 @@ static void virtio_simple_set_status(VirtIODevice *vdev, uint8_t status)
     VirtIOSimple *s = VIRTIO_SIMPLE(vdev);
 
     trace_virtio_simple_set_status(s, status);
-    if (!vdev->vm_running) {
-        return;
+    /* also called on VM resume: requests may have arrived while stopped */
+    if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
+        qemu_bh_schedule(s->bh);
     }
-    /* the core stores the status after this callback; process needs it now */
-    vdev->status = status;
-    virtio_simple_process(s);
 }
 
 /* Device reset: forget every pending response and stop the timer. */
@@ -445,21 +449,11 @@ static void virtio_simple_reset(VirtIODevice *vdev)
     VirtIOSimple *s = VIRTIO_SIMPLE(vdev);
 
     trace_virtio_simple_reset(s, s->n_delayed + s->n_ready);
+    qemu_bh_cancel(s->bh);
     timer_del(s->delay_timer);
     s->n_delayed = 0;
     s->n_ready = 0;
     s->ready_head = 0;
-}
-
-/* Requests may have arrived while the VM was stopped (e.g. migration). */
-static void virtio_simple_vm_state_change(void *opaque, bool running,
-                                          RunState state)
-{
-    VirtIOSimple *s = opaque;
-
-    if (running) {
-        virtio_simple_process(s);
-    }
 }
 
 static void virtio_simple_get_label(Object *obj, Visitor *v,
@@ -532,8 +526,7 @@ static void virtio_simple_realize(DeviceState *dev, Error **errp)
                                   virtio_simple_handle_queue);
     s->delay_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                   virtio_simple_delay_expired, s);
-    s->vmstate = qemu_add_vm_change_state_handler(
-        virtio_simple_vm_state_change, s);
+    s->bh = virtio_bh_new_guarded(dev, virtio_simple_run, s);
 }
 
 static void virtio_simple_unrealize(DeviceState *dev)
@@ -541,7 +534,7 @@ static void virtio_simple_unrealize(DeviceState *dev)
     VirtIODevice *vdev = VIRTIO_DEVICE(dev);
     VirtIOSimple *s = VIRTIO_SIMPLE(dev);
 
-    qemu_del_vm_change_state_handler(s->vmstate);
+    qemu_bh_delete(s->bh);
     timer_free(s->delay_timer);
     virtio_delete_queue(s->resp_vq);
     virtio_delete_queue(s->req_vq);

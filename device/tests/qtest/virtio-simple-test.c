@@ -115,6 +115,16 @@ static void dev_start(Dev *d, void *obj, QGuestAllocator *alloc)
     qvirtio_set_driver_ok(d->vdev);
 }
 
+/*
+ * DRIVER_OK without qvirtio_set_driver_ok()'s check of the status read
+ * back: the device may already have flagged NEEDS_RESET by then.
+ */
+static void set_driver_ok_raw(Dev *d)
+{
+    d->vdev->bus->set_status(d->vdev, d->vdev->bus->get_status(d->vdev) |
+                             VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
 /* Make @head available without notifying the device (batching). */
 static void publish(Dev *d, QVirtQueue *vq, uint32_t head)
 {
@@ -994,6 +1004,62 @@ static void test_bad_desc_loop(void *obj, void *data, QGuestAllocator *alloc)
     expect_violation_then_recover(&d);
 }
 
+/* NEEDS_RESET, once set, stays set until the driver resets the device. */
+static void expect_needs_reset_sticks(Dev *d)
+{
+    wait_needs_reset(d);
+    qtest_clock_step(d->qts, 10 * 1000 * 1000);
+    g_assert_true(dev_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET);
+    g_assert_true(dev_status(d) & VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+/* A short request queued before DRIVER_OK is found when DRIVER_OK is set. */
+static void test_bad_req_before_driver_ok(void *obj, void *data,
+                                          QGuestAllocator *alloc)
+{
+    uint64_t a;
+    uint32_t head;
+    Dev d;
+
+    dev_init(&d, obj, alloc);
+    dev_start_features(&d, ~0ull);
+    post_resp(&d, 64, false);
+    a = guest_alloc(alloc, 8);
+    head = qvirtqueue_add(d.qts, d.req, a, 8, false, false);
+    qvirtqueue_kick(d.qts, d.vdev, d.req, head);
+    set_driver_ok_raw(&d);
+    expect_needs_reset_sticks(&d);
+    expect_violation_then_recover(&d);
+}
+
+static void qmp_ok(QTestState *qts, const char *cmd)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': %s}", cmd);
+
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+/* A short request queued while the VM is stopped is found on resume. */
+static void test_bad_req_across_stop(void *obj, void *data,
+                                     QGuestAllocator *alloc)
+{
+    uint64_t a;
+    uint32_t head;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    qmp_ok(d.qts, "stop");
+    post_resp(&d, 64, false);
+    a = guest_alloc(alloc, 8);
+    head = qvirtqueue_add(d.qts, d.req, a, 8, false, false);
+    qvirtqueue_kick(d.qts, d.vdev, d.req, head);
+    g_assert_cmpint(qom_get_int(d.qts, "errors"), ==, 0);
+    qmp_ok(d.qts, "cont");
+    expect_needs_reset_sticks(&d);
+    expect_violation_then_recover(&d);
+}
+
 /*
  * A driver that did not accept VERSION_1 is refused service: QEMU only sets
  * NEEDS_RESET for VERSION_1 drivers, so what shows is that no request is
@@ -1074,6 +1140,10 @@ static void register_virtio_simple_test(void)
                  test_max_payload_limits, &(QOSGraphTestOptions) {
                      .edge.extra_device_opts = "max-payload=4",
                  });
+    qos_add_test("bad-req-before-driver-ok", "virtio-simple",
+                 test_bad_req_before_driver_ok, NULL);
+    qos_add_test("bad-req-across-stop", "virtio-simple",
+                 test_bad_req_across_stop, NULL);
 }
 
 libqos_init(register_virtio_simple_test);

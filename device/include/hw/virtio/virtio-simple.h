@@ -42,8 +42,8 @@ struct VirtIOSimple {
 
     VirtQueue *req_vq;
     VirtQueue *resp_vq;
-    VMChangeStateEntry *vmstate;
     QEMUTimer *delay_timer;
+    QEMUBH *bh;                 /* all queue processing runs here */
 
     /*
      * Migrated state.  delayed[] is unordered; ready[] is a FIFO ring.
