@@ -28,6 +28,8 @@
 
 #define HDR_SIZE sizeof(struct virtio_simple_hdr)
 #define MAX_PENDING VIRTIO_SIMPLE_DELAY_MAX_PENDING
+/* Requests taken per bottom-half run, as NAPI's default weight: then yield */
+#define BUDGET 64
 
 static bool virtio_simple_ready(VirtIOSimple *s)
 {
@@ -302,7 +304,8 @@ static bool virtio_simple_flush_ready(VirtIOSimple *s)
  * at hand, so nothing waits inside the device but header-only DELAY
  * answers, at most MAX_PENDING of them.  Returns false to stop the loop.
  */
-static bool virtio_simple_take_request(VirtIOSimple *s, bool *pushed)
+static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
+                                       bool *resp_used)
 {
     VirtQueueElement *elem, *resp;
     VirtIOSimpleRequest req;
@@ -325,7 +328,7 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *pushed)
         virtio_simple_start_delay(s, req.id, usec);
         virtqueue_push(s->req_vq, elem, 0);
         g_free(elem);
-        *pushed = true;
+        *req_used = true;
         return true;
     }
 
@@ -345,20 +348,23 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *pushed)
     virtqueue_push(s->resp_vq, resp, written);
     g_free(elem);
     g_free(resp);
-    *pushed = true;
+    *req_used = true;
+    *resp_used = true;
     return true;
 }
 
 /*
  * All processing happens here, in a bottom half, never inside a callback of
  * the virtio core: virtio_error() then sets NEEDS_RESET in a status that
- * nothing overwrites.
+ * nothing overwrites.  One run takes at most BUDGET requests, then yields
+ * to the main loop; only queues whose used ring moved are notified.
  */
 static void virtio_simple_run(void *opaque)
 {
     VirtIOSimple *s = opaque;
     VirtIODevice *vdev = VIRTIO_DEVICE(s);
-    bool pushed = false;
+    bool req_used = false, resp_used;
+    unsigned budget = BUDGET;
 
     if (!virtio_simple_ready(s)) {
         return;
@@ -366,15 +372,23 @@ static void virtio_simple_run(void *opaque)
     if (!virtio_queue_empty(s->req_vq) && !virtio_simple_check_version(s)) {
         return;
     }
-    pushed = virtio_simple_flush_ready(s);
+    resp_used = virtio_simple_flush_ready(s);
     while (!vdev->broken && s->n_ready == 0 &&
            s->n_delayed < MAX_PENDING &&
-           !virtio_queue_empty(s->resp_vq) &&
-           virtio_simple_take_request(s, &pushed)) {
-        /* one request per iteration */
+           !virtio_queue_empty(s->resp_vq)) {
+        if (budget-- == 0) {
+            trace_virtio_simple_yield(s);
+            qemu_bh_schedule(s->bh);
+            break;
+        }
+        if (!virtio_simple_take_request(s, &req_used, &resp_used)) {
+            break;
+        }
     }
-    if (pushed) {
+    if (req_used) {
         virtio_notify(vdev, s->req_vq);
+    }
+    if (resp_used) {
         virtio_notify(vdev, s->resp_vq);
     }
 }

@@ -913,6 +913,83 @@ static void test_max_payload_limits(void *obj, void *data,
     dev_stop(&d);
 }
 
+/* Start with MSI-X: config vector 0, requestq 1, responseq 2. */
+static void dev_start_msix(Dev *d, void *obj, QGuestAllocator *alloc)
+{
+    QVirtioPCIDevice *pci;
+
+    dev_init(d, obj, alloc);
+    pci = dev_pci(d);
+    qvirtio_start_device(d->vdev);
+    qpci_msix_enable(pci->pdev);
+    qvirtio_pci_set_msix_configuration_vector(pci, alloc, 0);
+    /* without EVENT_IDX every push that asks for an interrupt gets one */
+    qvirtio_set_features(d->vdev, qvirtio_get_features(d->vdev) &
+                         ~(1ull << VIRTIO_RING_F_EVENT_IDX));
+    d->req = setup_vq(d, VIRTIO_SIMPLE_VQ_REQUEST);
+    qvirtqueue_pci_msix_setup(pci, (QVirtQueuePCI *)d->req, alloc, 1);
+    d->resp = setup_vq(d, VIRTIO_SIMPLE_VQ_RESPONSE);
+    qvirtqueue_pci_msix_setup(pci, (QVirtQueuePCI *)d->resp, alloc, 2);
+    qvirtio_set_driver_ok(d->vdev);
+}
+
+static bool queue_irq(Dev *d, QVirtQueue *vq)
+{
+    return d->vdev->bus->get_queue_isr_status(d->vdev, vq);
+}
+
+/* Only the queue whose used ring changed gets an interrupt. */
+static void test_irq_per_queue(void *obj, void *data, QGuestAllocator *alloc)
+{
+    Dev d;
+
+    dev_start_msix(&d, obj, alloc);
+    post_resp(&d, 64, false);
+    send_delay(&d, 22, 1000);
+    /* the request buffer comes back at once: requestq only */
+    qvirtio_wait_queue_isr(d.qts, d.vdev, d.req, TIMEOUT_US);
+    g_assert_false(queue_irq(&d, d.resp));
+    /* the answer comes later: responseq only */
+    expect_status(&d, 22, VIRTIO_SIMPLE_S_OK);
+    g_assert_true(queue_irq(&d, d.resp));
+    g_assert_false(queue_irq(&d, d.req));
+    dev_stop(&d);
+}
+
+/*
+ * A whole ring of requests in one notification, more than the device does
+ * in one run: every one is answered, in order.
+ */
+static void test_long_run(void *obj, void *data, QGuestAllocator *alloc)
+{
+    uint32_t n;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    n = d.req->size;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t addr = guest_alloc(alloc, 64);
+        uint32_t head = qvirtqueue_add(d.qts, d.resp, addr, 64, true, false);
+
+        d.resp_addr[head] = addr;
+        publish(&d, d.resp, head);
+        publish(&d, d.req, add_req(&d, 3000 + i, VIRTIO_SIMPLE_OP_ECHO, 4,
+                                   &i, 4));
+    }
+    notify(&d, d.resp);
+    notify(&d, d.req);
+    for (uint32_t i = 0; i < n; i++) {
+        Resp r;
+
+        wait_resp(&d, &r);
+        g_assert_cmpuint(r.id, ==, 3000 + i);
+        g_assert_cmpmem(r.payload, r.len, &i, 4);
+        g_free(r.payload);
+    }
+    g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, n);
+    dev_stop(&d);
+}
+
 /* After a violation: NEEDS_RESET, QEMU alive, and a reset makes it work. */
 static void expect_violation_then_recover(Dev *d)
 {
@@ -1140,6 +1217,8 @@ static void register_virtio_simple_test(void)
                  test_max_payload_limits, &(QOSGraphTestOptions) {
                      .edge.extra_device_opts = "max-payload=4",
                  });
+    qos_add_test("irq-per-queue", "virtio-simple", test_irq_per_queue, NULL);
+    qos_add_test("long-run", "virtio-simple", test_long_run, NULL);
     qos_add_test("bad-req-before-driver-ok", "virtio-simple",
                  test_bad_req_before_driver_ok, NULL);
     qos_add_test("bad-req-across-stop", "virtio-simple",
