@@ -442,7 +442,7 @@ static void virtio_simple_get_config(VirtIODevice *vdev, uint8_t *config)
 
     stl_le_p(&cfg.magic, VIRTIO_SIMPLE_MAGIC);
     stl_le_p(&cfg.max_payload, s->max_payload);
-    pstrcpy((char *)cfg.label, sizeof(cfg.label), s->label ? s->label : "");
+    memcpy(cfg.label, s->label, sizeof(cfg.label));
     memcpy(config, &cfg, sizeof(cfg));
 }
 
@@ -475,7 +475,7 @@ static void virtio_simple_get_label(Object *obj, Visitor *v,
                                     Error **errp)
 {
     VirtIOSimple *s = VIRTIO_SIMPLE(obj);
-    char *label = g_strdup(s->label ? s->label : "");
+    char *label = g_strdup((char *)s->label);
 
     visit_type_str(v, name, &label, errp);
     g_free(label);
@@ -498,9 +498,10 @@ static void virtio_simple_set_label(Object *obj, Visitor *v,
         g_free(label);
         return;
     }
-    g_free(s->label);
-    s->label = label;
+    memset(s->label, 0, sizeof(s->label));
+    memcpy(s->label, label, strlen(label));
     trace_virtio_simple_label(s, label);
+    g_free(label);
     if (DEVICE(obj)->realized) {
         virtio_notify_config(VIRTIO_DEVICE(obj));
     }
@@ -541,6 +542,8 @@ static void virtio_simple_realize(DeviceState *dev, Error **errp)
     s->delay_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                   virtio_simple_delay_expired, s);
     s->bh = virtio_bh_new_guarded(dev, virtio_simple_run, s);
+    /* what the command line set: migrated only when changed since */
+    memcpy(s->boot_label, s->label, sizeof(s->boot_label));
 }
 
 static void virtio_simple_unrealize(DeviceState *dev)
@@ -553,11 +556,6 @@ static void virtio_simple_unrealize(DeviceState *dev)
     virtio_delete_queue(s->resp_vq);
     virtio_delete_queue(s->req_vq);
     virtio_cleanup(vdev);
-}
-
-static void virtio_simple_instance_finalize(Object *obj)
-{
-    g_free(VIRTIO_SIMPLE(obj)->label);
 }
 
 static int virtio_simple_post_load(void *opaque, int version_id)
@@ -597,6 +595,43 @@ static const VMStateDescription vmstate_virtio_simple_ready = {
     },
 };
 
+/*
+ * The label, sent only when it differs from the command line's: migration
+ * to a build without this subsection keeps working while the label was not
+ * changed at run time, and fails (rather than show the wrong label) when it
+ * was.  Both sides run with the same command line, as QEMU requires.
+ */
+static bool virtio_simple_label_needed(void *opaque)
+{
+    VirtIOSimple *s = opaque;
+
+    return memcmp(s->label, s->boot_label, sizeof(s->label)) != 0;
+}
+
+static int virtio_simple_label_post_load(void *opaque, int version_id)
+{
+    VirtIOSimple *s = opaque;
+    size_t len = strnlen((char *)s->label, sizeof(s->label));
+
+    if (len == sizeof(s->label)) {
+        return -EINVAL;         /* no terminating NUL */
+    }
+    memset(s->label + len, 0, sizeof(s->label) - len);
+    return 0;
+}
+
+static const VMStateDescription vmstate_virtio_simple_label = {
+    .name = "virtio-simple-device/label",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = virtio_simple_label_needed,
+    .post_load = virtio_simple_label_post_load,
+    .fields = (VMStateField[]) {
+        VMSTATE_BUFFER(label, VirtIOSimple),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /* The device's own state, saved inside the virtio state. */
 static const VMStateDescription vmstate_virtio_simple_device = {
     .name = "virtio-simple-device",
@@ -618,6 +653,10 @@ static const VMStateDescription vmstate_virtio_simple_device = {
         VMSTATE_UINT64(stats.bytes_in, VirtIOSimple),
         VMSTATE_UINT64(stats.bytes_out, VirtIOSimple),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * []) {
+        &vmstate_virtio_simple_label,
+        NULL
     },
 };
 
@@ -680,7 +719,6 @@ static const TypeInfo virtio_simple_info = {
     .name = TYPE_VIRTIO_SIMPLE,
     .parent = TYPE_VIRTIO_DEVICE,
     .instance_size = sizeof(VirtIOSimple),
-    .instance_finalize = virtio_simple_instance_finalize,
     .class_init = virtio_simple_class_init,
 };
 

@@ -586,6 +586,40 @@ static void wait_for_state(QTestState *qts, const char *cmd, const char *key,
     }
 }
 
+static void qom_set_label(QTestState *qts, const char *label)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': "
+                           "{'path': '/machine/peripheral/" QVIRTIO_SIMPLE_ID
+                           "', 'property': 'label', 'value': %s}}", label);
+
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+static char *qom_get_label(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': '/machine/peripheral/" QVIRTIO_SIMPLE_ID
+                           "', 'property': 'label'}}");
+    char *label;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    label = g_strdup(qdict_get_str(rsp, "return"));
+    qobject_unref(rsp);
+    return label;
+}
+
+/* The label as the driver reads it from the configuration space. */
+static char *config_label(Dev *d)
+{
+    char label[VIRTIO_SIMPLE_LABEL_SIZE + 1] = { 0 };
+
+    for (int i = 0; i < VIRTIO_SIMPLE_LABEL_SIZE; i++) {
+        label[i] = qvirtio_config_readb(d->vdev, 8 + i);
+    }
+    return g_strdup(label);
+}
+
 /*
  * Migrate to a file, start a second QEMU from it (same command line) and
  * point @d at it.  Returns the source, which the caller gives back to the
@@ -627,13 +661,14 @@ static char *migration_file(void)
 
 /*
  * DELAY requests in flight survive migration: the answers arrive on the
- * destination, in deadline order.
+ * destination, in deadline order.  So does a label set at run time.
  */
 static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
 {
     static const uint32_t usec[] = { 300000, 100000, 200000 };
     static const uint64_t expect[] = { 81, 82, 80 };
     g_autofree char *file = migration_file();
+    g_autofree char *label = NULL, *cfg = NULL;
     QTestState *src;
     Dev d;
 
@@ -646,8 +681,13 @@ static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
     }
     expect_no_resp(&d, 1000 * 1000);
     g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 3);
+    qom_set_label(d.qts, "set-at-run-time");
 
     src = migrate(&d, file);
+    label = qom_get_label(d.qts);
+    g_assert_cmpstr(label, ==, "set-at-run-time");
+    cfg = config_label(&d);
+    g_assert_cmpstr(cfg, ==, "set-at-run-time");
     g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 3);
     g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, 0);
     for (int i = 0; i < ARRAY_SIZE(expect); i++) {

@@ -55,11 +55,13 @@ struct VirtIOSimple {
     uint32_t ready_head;
     uint32_t n_ready;
     VirtIOSimpleStats stats;
+    /* NUL-padded, set at run time too (qom-set); migrated when changed */
+    uint8_t label[VIRTIO_SIMPLE_LABEL_SIZE];
+    uint8_t boot_label[VIRTIO_SIMPLE_LABEL_SIZE];  /* the label at realize */
 
     /* Properties */
     uint32_t max_payload;
     uint16_t queue_size;
-    char *label;                /* settable at run time: config interrupt */
     bool x_fault_injection;     /* test only: see virtio_simple_fault() */
 };
 
