@@ -481,12 +481,17 @@ static void virtio_simple_get_label(Object *obj, Visitor *v,
     g_free(label);
 }
 
-/* Settable at any time (qom-set); the driver sees a config change. */
+/*
+ * Settable at any time (qom-set).  Each change bumps the config generation,
+ * also before DRIVER_OK, when virtio_notify_config() does nothing: a driver
+ * reading the label during probe must see that it changed.
+ */
 static void virtio_simple_set_label(Object *obj, Visitor *v,
                                     const char *name, void *opaque,
                                     Error **errp)
 {
     VirtIOSimple *s = VIRTIO_SIMPLE(obj);
+    VirtIODevice *vdev = VIRTIO_DEVICE(obj);
     char *label;
 
     if (!visit_type_str(v, name, &label, errp)) {
@@ -502,8 +507,13 @@ static void virtio_simple_set_label(Object *obj, Visitor *v,
     memcpy(s->label, label, strlen(label));
     trace_virtio_simple_label(s, label);
     g_free(label);
-    if (DEVICE(obj)->realized) {
-        virtio_notify_config(VIRTIO_DEVICE(obj));
+    if (!DEVICE(obj)->realized) {
+        return;
+    }
+    if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+        virtio_notify_config(vdev);
+    } else {
+        vdev->generation++;
     }
 }
 

@@ -659,6 +659,38 @@ static char *migration_file(void)
                            getpid());
 }
 
+static uint8_t config_generation(Dev *d)
+{
+    QVirtioPCIDevice *pci = dev_pci(d);
+
+    return qpci_io_readb(pci->pdev, pci->bar, pci->common_cfg_offset +
+                         offsetof(struct virtio_pci_common_cfg,
+                                  config_generation));
+}
+
+/*
+ * Every label change bumps the config generation, so a driver reading the
+ * label across a change retries; also before DRIVER_OK, during probe.
+ */
+static void test_config_generation(void *obj, void *data,
+                                   QGuestAllocator *alloc)
+{
+    uint8_t gen;
+    Dev d;
+
+    dev_init(&d, obj, alloc);
+    dev_start_features(&d, ~0ull);
+    gen = config_generation(&d);
+    qom_set_label(d.qts, "during-probe");
+    g_assert_cmpuint(config_generation(&d), !=, gen);
+
+    qvirtio_set_driver_ok(d.vdev);
+    gen = config_generation(&d);
+    qom_set_label(d.qts, "running");
+    g_assert_cmpuint(config_generation(&d), !=, gen);
+    dev_stop(&d);
+}
+
 /*
  * DELAY requests in flight survive migration: the answers arrive on the
  * destination, in deadline order.  So does a label set at run time.
@@ -1245,6 +1277,8 @@ static void register_virtio_simple_test(void)
                  NULL);
     qos_add_test("bad-desc-loop", "virtio-simple", test_bad_desc_loop, NULL);
     qos_add_test("no-version-1", "virtio-simple", test_no_version_1, NULL);
+    qos_add_test("config-generation", "virtio-simple",
+                 test_config_generation, NULL);
     qos_add_test("delay-buffer-returned", "virtio-simple",
                  test_delay_buffer_returned, NULL);
     qos_add_test("multi-desc-resp", "virtio-simple", test_multi_desc_resp,
