@@ -1,35 +1,52 @@
 #!/usr/bin/env bash
 # Device properties: realize rejects bad values with a clear error, and good
-# ones start.  Runs the plain QEMU build with no guest (-S, quit at once).
+# ones start; each limit is tried on both sides.  Runs the plain QEMU build
+# with no guest (-S, quit at once).  TAP through tests/lib/tap.sh.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/lib/tap.sh"
 qemu="$("$top/vm/build-qemu.sh")/qemu-system-x86_64"
-n=0
-failed=0
 
-# try DEVICE_OPTS EXPECT_RC PATTERN
-try() {
-	n=$((n + 1))
-	out=$(echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+# start DEVICE_OPTS: realize the device, quit at once; prints QEMU's output.
+start() {
+	echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
 		timeout 30 "$qemu" -M pc -nodefaults -display none -S -qmp stdio \
-		-device "virtio-simple-pci,$1" 2>&1)
-	rc=$?
-	if { [ "$2" -eq 0 ] && [ "$rc" -eq 0 ]; } ||
-	   { [ "$2" -ne 0 ] && [ "$rc" -ne 0 ] && grep -q "$3" <<<"$out"; }; then
-		echo "ok $n - -device virtio-simple-pci,$1: ${3:-starts}"
-	else
-		echo "not ok $n - -device virtio-simple-pci,$1: expected ${3:-a start}, got rc $rc"
-		printf '%s\n' "$out" | tail -n 3 | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
+		-device "virtio-simple-pci,$1" 2>&1
 }
 
-try "max-payload=0" 1 "max-payload must be between 1 and 1048576, got 0"
-try "max-payload=1048577" 1 "max-payload must be between 1 and 1048576"
-try "max-payload=1048576" 0 ""
-try "queue-size=100" 1 "queue-size must be a power of 2"
-try "queue-size=2048" 1 "queue-size must be a power of 2"
-try "label=0123456789012345678901234567890123" 1 "label must be shorter than 32 bytes"
-try "label=fine,vectors=3,ioeventfd=off,packed=on" 0 ""
-echo "1..$n"
-[ "$failed" -eq 0 ]
+# accepted DEVICE_OPTS: the device starts.
+accepted() {
+	local out rc
+	out=$(start "$1")
+	rc=$?
+	tap_result "$rc" "-device virtio-simple-pci,$1 starts" \
+		"expected a start, got rc $rc: $(tail -n 3 <<<"$out")"
+}
+
+# refused DEVICE_OPTS MESSAGE: realize fails, saying MESSAGE.
+refused() {
+	local out rc ok=1
+	out=$(start "$1")
+	rc=$?
+	[ "$rc" -ne 0 ] && grep -qF "$2" <<<"$out" && ok=0
+	tap_result "$ok" "-device virtio-simple-pci,$1 refused: $2" \
+		"expected rc != 0 and '$2', got rc $rc: $(tail -n 3 <<<"$out")"
+}
+
+label31=$(printf 'a%.0s' $(seq 31))
+label32=$(printf 'a%.0s' $(seq 32))
+
+refused "max-payload=0" "max-payload must be between 4 and 1048576, got 0"
+refused "max-payload=3" "max-payload must be between 4 and 1048576, got 3"
+accepted "max-payload=4"
+accepted "max-payload=1048576"
+refused "max-payload=1048577" "max-payload must be between 4 and 1048576, got 1048577"
+refused "queue-size=1" "queue-size must be a power of 2 between 2 and 1024, got 1"
+accepted "queue-size=2"
+accepted "queue-size=1024"
+refused "queue-size=100" "queue-size must be a power of 2 between 2 and 1024, got 100"
+refused "queue-size=2048" "queue-size must be a power of 2 between 2 and 1024, got 2048"
+accepted "label=$label31"
+refused "label=$label32" "label must be shorter than 32 bytes"
+accepted "label=fine,vectors=3,ioeventfd=off,packed=on"
+tap_done
