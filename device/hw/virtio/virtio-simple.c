@@ -431,10 +431,21 @@ static void virtio_simple_delay_expired(void *opaque)
     qemu_bh_schedule(s->bh);
 }
 
+/*
+ * Offer what docs/spec.md section 2 lists and nothing else, whatever QEMU
+ * turns on by default.  VIRTIO_F_RING_RESET (on by default since 7.2) is
+ * not offered: a DELAY is taken from requestq and answered on responseq,
+ * so resetting one queue alone has no clean meaning; drivers reset the
+ * device.  IOMMU_PLATFORM is the transport's, when iommu_platform=on.
+ */
 static uint64_t virtio_simple_get_features(VirtIODevice *vdev, uint64_t f,
                                            Error **errp)
 {
-    return f;
+    return f & (BIT_ULL(VIRTIO_F_VERSION_1) |
+                BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
+                BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
+                BIT_ULL(VIRTIO_F_RING_PACKED) |
+                BIT_ULL(VIRTIO_F_IOMMU_PLATFORM));
 }
 
 static void virtio_simple_get_config(VirtIODevice *vdev, uint8_t *config)

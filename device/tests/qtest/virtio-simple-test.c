@@ -985,6 +985,25 @@ static void test_max_payload_limits(void *obj, void *data,
     dev_stop(&d);
 }
 
+/*
+ * The exact feature set docs/spec.md section 2 lists: VIRTIO_F_RING_RESET
+ * in particular is not offered (the device has no per-queue reset).
+ */
+static void test_features(void *obj, void *data, QGuestAllocator *alloc)
+{
+    uint64_t want = (1ull << VIRTIO_F_VERSION_1) |
+                    (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+                    (1ull << VIRTIO_RING_F_EVENT_IDX);
+    Dev d;
+
+    if (data) {
+        want |= 1ull << VIRTIO_F_RING_PACKED;
+    }
+    dev_init(&d, obj, alloc);
+    qvirtio_start_device(d.vdev);
+    g_assert_cmphex(qvirtio_get_features(d.vdev), ==, want);
+}
+
 /* Start with MSI-X: config vector 0, requestq 1, responseq 2. */
 static void dev_start_msix(Dev *d, void *obj, QGuestAllocator *alloc)
 {
@@ -1290,6 +1309,12 @@ static void register_virtio_simple_test(void)
     qos_add_test("max-payload-limits", "virtio-simple",
                  test_max_payload_limits, &(QOSGraphTestOptions) {
                      .edge.extra_device_opts = "max-payload=4",
+                 });
+    qos_add_test("features", "virtio-simple", test_features, NULL);
+    qos_add_test("features-packed", "virtio-simple", test_features,
+                 &(QOSGraphTestOptions) {
+                     .edge.extra_device_opts = "packed=on",
+                     .arg = (void *)1,
                  });
     qos_add_test("irq-per-queue", "virtio-simple", test_irq_per_queue, NULL);
     qos_add_test("long-run", "virtio-simple", test_long_run, NULL);
