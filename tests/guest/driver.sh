@@ -26,6 +26,31 @@ check "missing device: exit 3 and a hint" \
 check "vsimple bench --json reports requests_per_s and latency" \
 	sh -c 'vsimple bench --seconds 1 --size 512 --depth 4 --json | grep -q "\"requests_per_s\": [0-9].*\"p99\": [0-9]"'
 
+# exit CODE TEXT COMMAND...: COMMAND exits CODE and its stderr says TEXT
+exits() {
+	want=$1 text=$2; shift 2
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	[ "$rc" -eq "$want" ] && echo "$err" | grep -q -e "$text" && return 0
+	echo "expected exit $want and '$text', got exit $rc: $err"
+	return 1
+}
+check "bench --size abc: usage error naming the option, exit 2" exits 2 "--size" vsimple bench --size abc
+check "bench --depth 4x (trailing garbage): exit 2" exits 2 "--depth" vsimple bench --depth 4x
+check "bench --seconds '' (empty): exit 2" exits 2 "--seconds" vsimple bench --seconds ''
+check "echo with two TEXTs: extra argument refused, exit 2" exits 2 "unexpected argument" vsimple echo a b
+check "info with an argument: refused, exit 2" exits 2 "unexpected argument" vsimple info extra
+check "delay with two USECs: refused, exit 2" exits 2 "unexpected argument" vsimple delay 1000 5
+
+# permission denied is not "no device": the node root-only, opened as nobody
+mm=$(cat $sys/dev)
+mknod /tmp/vs-root-only c "${mm%:*}" "${mm#*:}" && chmod 600 /tmp/vs-root-only
+check "as nobody, the 0666 node works (the control)" as_user 65534 65534 vsimple info
+check "as nobody, a 0600 node: 'permission denied', exit 4" \
+	exits 4 "permission denied" as_user 65534 65534 vsimple -d /tmp/vs-root-only info
+check "and not the no-device hint" \
+	sh -c '! as_user 65534 65534 vsimple -d /tmp/vs-root-only info 2>&1 | grep -q "is the module loaded"'
+rm -f /tmp/vs-root-only
+
 echo 'VSIMPLE-QMP {"execute": "qom-set", "arguments": {"path": "/machine/peripheral/vs0", "property": "label", "value": "relabelled"}}'
 check "a label set on the host (qom-set) reaches sysfs" wait_content $sys/label relabelled 30
 check "and IOC_INFO" sh -c 'vsimple info | grep -q "^label: *relabelled$"'
