@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,19 @@
 #include <unistd.h>
 #include "libvsimple.h"
 
+/*
+ * Two locks so that a thread blocked in read() (waiting for an answer) does
+ * not hold up a thread submitting, and the reverse.  ioctls need neither.
+ */
 struct vsimple {
 	int fd;
 	char path[64];
-	struct virtio_simple_info info;
+	uint32_t max_payload;	/* fixed for the device's life */
+	pthread_mutex_t rlock;	/* buf, held, kept */
 	uint8_t *buf;		/* one whole response: header + max_payload */
+	struct vsimple_response held;	/* the answer in buf, when kept */
+	int kept;		/* an answer waits in buf (EMSGSIZE); atomic */
+	pthread_mutex_t wlock;	/* wbuf */
 	uint8_t *wbuf;		/* one whole request */
 };
 
@@ -25,19 +34,23 @@ struct vsimple *vsimple_open_path(const char *path, int flags)
 {
 	struct vsimple *vs = calloc(1, sizeof(*vs));
 	int oflags = O_RDWR | O_CLOEXEC;
+	struct virtio_simple_info info;
 
 	if (!vs)
 		return NULL;
+	pthread_mutex_init(&vs->rlock, NULL);
+	pthread_mutex_init(&vs->wlock, NULL);
 	if (flags & VSIMPLE_NONBLOCK)
 		oflags |= O_NONBLOCK;
 	snprintf(vs->path, sizeof(vs->path), "%s", path);
 	vs->fd = open(path, oflags);
 	if (vs->fd < 0)
 		goto fail;
-	if (ioctl(vs->fd, VIRTIO_SIMPLE_IOC_INFO, &vs->info) < 0)
+	if (ioctl(vs->fd, VIRTIO_SIMPLE_IOC_INFO, &info) < 0)
 		goto fail;
-	vs->buf = malloc(VIRTIO_SIMPLE_HDR_SIZE + vs->info.max_payload);
-	vs->wbuf = malloc(VIRTIO_SIMPLE_HDR_SIZE + vs->info.max_payload);
+	vs->max_payload = info.max_payload;
+	vs->buf = malloc(VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload);
+	vs->wbuf = malloc(VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload);
 	if (!vs->buf || !vs->wbuf)
 		goto fail;
 	return vs;
@@ -64,6 +77,8 @@ void vsimple_close(struct vsimple *vs)
 		close(vs->fd);
 	free(vs->buf);
 	free(vs->wbuf);
+	pthread_mutex_destroy(&vs->rlock);
+	pthread_mutex_destroy(&vs->wlock);
 	free(vs);
 	errno = saved;
 }
@@ -80,10 +95,7 @@ const char *vsimple_path(const struct vsimple *vs)
 
 int vsimple_info(struct vsimple *vs, struct virtio_simple_info *info)
 {
-	if (ioctl(vs->fd, VIRTIO_SIMPLE_IOC_INFO, &vs->info) < 0)
-		return -1;
-	*info = vs->info;
-	return 0;
+	return ioctl(vs->fd, VIRTIO_SIMPLE_IOC_INFO, info) < 0 ? -1 : 0;
 }
 
 int vsimple_call(struct vsimple *vs, uint16_t op, const void *req,
@@ -115,25 +127,30 @@ int vsimple_submit(struct vsimple *vs, uint64_t id, uint16_t op,
 		.len = htole32(len),
 	};
 	ssize_t n;
+	int err;
 
-	if (len > vs->info.max_payload) {
+	if (len > vs->max_payload) {
 		errno = EMSGSIZE;
 		return -1;
 	}
 	/* one write() per request: header and payload together */
+	pthread_mutex_lock(&vs->wlock);
 	memcpy(vs->wbuf, &hdr, sizeof(hdr));
 	if (len)
 		memcpy(vs->wbuf + sizeof(hdr), payload, len);
 	n = write(vs->fd, vs->wbuf, sizeof(hdr) + len);
+	err = errno;
+	pthread_mutex_unlock(&vs->wlock);
+	errno = err;
 	return n < 0 ? -1 : 0;
 }
 
-int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
-		     void *payload, uint32_t cap)
+/* Read the next answer into buf and its header into held; 0 or -1. */
+static int read_answer(struct vsimple *vs)
 {
 	struct virtio_simple_hdr hdr;
 	ssize_t n = read(vs->fd, vs->buf,
-			 VIRTIO_SIMPLE_HDR_SIZE + vs->info.max_payload);
+			 VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload);
 
 	if (n < 0)
 		return -1;
@@ -142,25 +159,59 @@ int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 		return -1;
 	}
 	memcpy(&hdr, vs->buf, sizeof(hdr));
-	resp->id = le64toh(hdr.id);
-	resp->op = le16toh(hdr.op);
-	resp->status = le16toh(hdr.status);
-	resp->len = le32toh(hdr.len);
-	if (resp->len > cap) {
-		errno = EMSGSIZE;
+	vs->held.id = le64toh(hdr.id);
+	vs->held.op = le16toh(hdr.op);
+	vs->held.status = le16toh(hdr.status);
+	vs->held.len = le32toh(hdr.len);
+	if (n != (ssize_t)(sizeof(hdr) + vs->held.len)) {
+		errno = EPROTO;
 		return -1;
 	}
-	if (resp->len)
-		memcpy(payload, vs->buf + sizeof(hdr), resp->len);
 	return 0;
+}
+
+/*
+ * The library's buffer always holds a whole answer; one too big for the
+ * caller's stays there (kept) and is the next one returned, as the driver
+ * keeps a response queued when read() gets EMSGSIZE.
+ */
+int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
+		     void *payload, uint32_t cap)
+{
+	int ret = -1, err;
+
+	pthread_mutex_lock(&vs->rlock);
+	if (!vs->kept && read_answer(vs) < 0)
+		goto out;
+	*resp = vs->held;
+	if (resp->len > cap) {
+		__atomic_store_n(&vs->kept, 1, __ATOMIC_RELEASE);
+		errno = EMSGSIZE;
+		goto out;
+	}
+	if (resp->len)
+		memcpy(payload, vs->buf + VIRTIO_SIMPLE_HDR_SIZE, resp->len);
+	__atomic_store_n(&vs->kept, 0, __ATOMIC_RELEASE);
+	ret = 0;
+out:
+	err = errno;
+	pthread_mutex_unlock(&vs->rlock);
+	errno = err;
+	return ret;
 }
 
 int vsimple_wait(struct vsimple *vs, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = vs->fd, .events = events };
-	int n = poll(&p, 1, timeout_ms);
+	int kept = (events & POLLIN) &&
+		   __atomic_load_n(&vs->kept, __ATOMIC_ACQUIRE);
+	int n;
 
-	return n < 0 ? -1 : p.revents;
+	/* an answer kept after EMSGSIZE is readable, though poll() cannot see it */
+	n = poll(&p, 1, kept ? 0 : timeout_ms);
+	if (n < 0)
+		return -1;
+	return p.revents | (kept ? POLLIN : 0);
 }
 
 static int cmp_int(const void *a, const void *b)

@@ -6,6 +6,12 @@
  * failure, so errors read like the system calls underneath:
  *   ENODEV  the device is gone (unplugged, unbound)   EIO  it needs a reset
  *   EAGAIN  non-blocking and it would block           EMSGSIZE  too big
+ *
+ * Threads: a handle may be shared.  Any of its calls may run at the same
+ * time from several threads, except vsimple_close(), which must be the
+ * last.  Concurrent vsimple_submit()s are written one after the other, and
+ * concurrent vsimple_complete()s each return a different answer.  Which
+ * thread gets which answer is up to the scheduler: match them by id.
  * See tools/lib/README.md.
  */
 #ifndef LIBVSIMPLE_H
@@ -21,7 +27,7 @@ struct vsimple_response {
 	uint64_t id;		/* the id given to vsimple_submit() */
 	uint16_t op;
 	uint16_t status;	/* VIRTIO_SIMPLE_S_* */
-	uint32_t len;		/* payload bytes copied to the caller's buffer */
+	uint32_t len;		/* payload bytes copied (on EMSGSIZE: needed) */
 };
 
 #define VSIMPLE_NONBLOCK 1	/* vsimple_open() flag */
@@ -33,10 +39,14 @@ void vsimple_close(struct vsimple *vs);
 int vsimple_fd(const struct vsimple *vs);	/* for poll()/select() */
 const char *vsimple_path(const struct vsimple *vs);
 
-/* Device facts; cached at open, refreshed (label) by this call. */
+/* Device facts, read now (the label can change at run time). */
 int vsimple_info(struct vsimple *vs, struct virtio_simple_info *info);
 
-/* One synchronous request: *status and *resp_len are set on success. */
+/*
+ * One synchronous request: *status and *resp_len are set on success.  An
+ * answer bigger than cap fails with EMSGSIZE and *resp_len says how big it
+ * was; unlike vsimple_complete(), that answer is gone (IOC_CALL drops it).
+ */
 int vsimple_call(struct vsimple *vs, uint16_t op, const void *req,
 		 uint32_t len, void *resp, uint32_t cap, uint16_t *status,
 		 uint32_t *resp_len);
@@ -44,6 +54,13 @@ int vsimple_call(struct vsimple *vs, uint16_t op, const void *req,
 /* Asynchronous: submit requests, then complete their responses (any order). */
 int vsimple_submit(struct vsimple *vs, uint64_t id, uint16_t op,
 		   const void *payload, uint32_t len);
+/*
+ * An answer bigger than cap fails with EMSGSIZE and is not lost: *resp then
+ * describes it (resp->len is the room it needs) and it stays first in line,
+ * so the next vsimple_complete() returns it, as the driver's read() keeps a
+ * response queued.  poll() on vsimple_fd() cannot see such a kept answer;
+ * vsimple_wait() reports it as POLLIN.
+ */
 int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 		     void *payload, uint32_t cap);
 /* Wait up to timeout_ms (-1: forever) for POLLIN/POLLOUT; returns revents. */

@@ -1,0 +1,257 @@
+/*
+ * Guest test of libvsimple against a real device: an answer too big for the
+ * caller's buffer stays retrievable (EMSGSIZE reports the size it needs, the
+ * next vsimple_complete() returns it), and one handle shared by several
+ * threads submitting and completing at once loses and mixes up nothing.
+ *   libvsimple_test [N]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../lib/tap.h"
+#include "guest_util.h"
+#include "libvsimple.h"
+
+static char node[64];
+
+static struct vsimple *open_or_die(int flags)
+{
+	struct vsimple *vs = vsimple_open_path(node, flags);
+
+	if (!vs) {
+		perror(node);
+		exit(1);
+	}
+	return vs;
+}
+
+/* Wait for an answer; false (and a diagnostic) after 10 s. */
+static int wait_answer(struct vsimple *vs)
+{
+	int ev = vsimple_wait(vs, POLLIN, 10000);
+
+	if (ev > 0 && (ev & POLLIN))
+		return 1;
+	printf("# no answer within 10 s (revents %d)\n", ev);
+	return 0;
+}
+
+/* EMSGSIZE keeps the answer: the size it needs, then the answer itself. */
+static void test_emsgsize_keeps_answer(void)
+{
+	struct vsimple *vs = open_or_die(VSIMPLE_NONBLOCK);
+	char text[100], small[10], big[100];
+	struct vsimple_response r;
+	int ret;
+
+	memset(text, 'q', sizeof(text));
+	vsimple_submit(vs, 5, VIRTIO_SIMPLE_OP_ECHO, text, sizeof(text));
+	if (!wait_answer(vs))
+		goto out;
+	memset(&r, 0, sizeof(r));
+	errno = 0;
+	ret = vsimple_complete(vs, &r, small, sizeof(small));
+	tap_check(ret == -1 && errno == EMSGSIZE,
+		  "complete into 10 bytes of a 100-byte answer: EMSGSIZE (ret %d, %s)",
+		  ret, strerror(errno));
+	tap_check(r.id == 5 && r.len == 100 && r.status == VIRTIO_SIMPLE_S_OK,
+		  "and it says which answer and the size it needs (id %llu, len %u)",
+		  (unsigned long long)r.id, r.len);
+	ret = vsimple_wait(vs, POLLIN, 0);
+	tap_check(ret > 0 && (ret & POLLIN),
+		  "vsimple_wait still reports POLLIN for the kept answer (revents %d)", ret);
+	errno = 0;
+	ret = vsimple_complete(vs, &r, small, sizeof(small));
+	tap_check(ret == -1 && errno == EMSGSIZE,
+		  "a second too-small retry: EMSGSIZE again (ret %d, %s)", ret,
+		  strerror(errno));
+	memset(&r, 0, sizeof(r));
+	memset(big, 0, sizeof(big));
+	errno = 0;
+	ret = vsimple_complete(vs, &r, big, sizeof(big));
+	tap_check(ret == 0 && r.id == 5 && r.len == 100 &&
+		  !memcmp(big, text, sizeof(text)),
+		  "a retry with 100 bytes returns the answer (ret %d, %s, id %llu, len %u)",
+		  ret, strerror(errno), (unsigned long long)r.id, r.len);
+	errno = 0;
+	ret = vsimple_complete(vs, &r, big, sizeof(big));
+	tap_check(ret == -1 && errno == EAGAIN,
+		  "and only once: then nothing is left (ret %d, %s)", ret, strerror(errno));
+out:
+	vsimple_close(vs);
+}
+
+/* The kept answer comes first: completion order is not changed by EMSGSIZE. */
+static void test_emsgsize_keeps_order(void)
+{
+	struct vsimple *vs = open_or_die(VSIMPLE_NONBLOCK);
+	char text[64], buf[64];
+	struct vsimple_response r;
+	uint64_t first;
+	int ret, n = 0;
+
+	memset(text, 'o', sizeof(text));
+	vsimple_submit(vs, 1, VIRTIO_SIMPLE_OP_ECHO, text, sizeof(text));
+	vsimple_submit(vs, 2, VIRTIO_SIMPLE_OP_ECHO, text, sizeof(text));
+	if (!wait_answer(vs))
+		goto out;
+	ret = vsimple_complete(vs, &r, buf, 1);
+	first = r.id;
+	tap_check(ret == -1 && errno == EMSGSIZE && (first == 1 || first == 2),
+		  "two answers queued, the first one too big: EMSGSIZE (id %llu)",
+		  (unsigned long long)first);
+	ret = vsimple_complete(vs, &r, buf, sizeof(buf));
+	tap_check(ret == 0 && r.id == first,
+		  "the retry returns that same answer, not the next (ret %d, id %llu)",
+		  ret, (unsigned long long)r.id);
+	ret = -1;
+	r.id = 0;
+	while (n < 100 && wait_answer(vs)) {
+		ret = vsimple_complete(vs, &r, buf, sizeof(buf));
+		if (ret == 0 || errno != EAGAIN)
+			break;
+		n++;
+	}
+	tap_check(ret == 0 && r.id == 3 - first, "then the other one (ret %d, id %llu)",
+		  ret, (unsigned long long)r.id);
+out:
+	vsimple_close(vs);
+}
+
+/*
+ * One handle, SUBMITTERS threads submitting and COMPLETERS threads completing
+ * at once.  Every payload says whose it is (its id in the first 8 bytes, the
+ * id's low byte after that), so a shared buffer overwritten under another
+ * thread shows up as a wrong, missing or doubled answer.
+ */
+#define SUBMITTERS 4
+#define COMPLETERS 2
+#define PER_THREAD 200
+#define TOTAL (SUBMITTERS * PER_THREAD)
+
+static struct vsimple *shared;
+static uint32_t shared_max;
+static int seen[TOTAL];
+static int bad_answers, failed_calls;
+static int to_complete = TOTAL;
+static pthread_mutex_t results = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t payload_len(uint64_t id)
+{
+	return 1024 + (id % 16) * 1024;	/* 1..16 KiB */
+}
+
+static void *submitter(void *arg)
+{
+	uint64_t base = (uintptr_t)arg * PER_THREAD;
+	uint8_t *p = malloc(payload_len(15));
+
+	for (uint64_t id = base; id < base + PER_THREAD; id++) {
+		uint32_t len = payload_len(id);
+
+		memset(p, (uint8_t)id, len);
+		memcpy(p, &id, sizeof(id));
+		if (vsimple_submit(shared, id, VIRTIO_SIMPLE_OP_ECHO, p, len) < 0) {
+			printf("# submit %llu: %s\n", (unsigned long long)id,
+			       strerror(errno));
+			__atomic_fetch_add(&failed_calls, 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_sub(&to_complete, 1, __ATOMIC_SEQ_CST);
+		}
+	}
+	free(p);
+	return NULL;
+}
+
+static int answer_ok(const struct vsimple_response *r, const uint8_t *p)
+{
+	uint64_t id;
+
+	if (r->id >= TOTAL || r->status != VIRTIO_SIMPLE_S_OK ||
+	    r->len != payload_len(r->id))
+		return 0;
+	memcpy(&id, p, sizeof(id));
+	if (id != r->id)
+		return 0;
+	for (uint32_t i = sizeof(id); i < r->len; i++)
+		if (p[i] != (uint8_t)r->id)
+			return 0;
+	return 1;
+}
+
+static void *completer(void *arg)
+{
+	uint8_t *p = malloc(shared_max);
+	struct vsimple_response r;
+
+	(void)arg;
+	/* claim one answer, then wait for it: never more waits than answers */
+	while (__atomic_fetch_sub(&to_complete, 1, __ATOMIC_SEQ_CST) > 0) {
+		if (vsimple_complete(shared, &r, p, shared_max) < 0) {
+			printf("# complete: %s\n", strerror(errno));
+			__atomic_fetch_add(&failed_calls, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		pthread_mutex_lock(&results);
+		if (!answer_ok(&r, p)) {
+			if (bad_answers++ < 5)
+				printf("# bad answer: id %llu len %u status %u\n",
+				       (unsigned long long)r.id, r.len, r.status);
+		} else {
+			seen[r.id]++;
+		}
+		pthread_mutex_unlock(&results);
+	}
+	free(p);
+	return NULL;
+}
+
+static void test_threads_share_a_handle(void)
+{
+	pthread_t s[SUBMITTERS], c[COMPLETERS];
+	struct virtio_simple_info info;
+	int missing = 0, doubled = 0;
+
+	shared = open_or_die(0);
+	if (vsimple_info(shared, &info) < 0) {
+		tap_check(0, "vsimple_info: %s", strerror(errno));
+		return;
+	}
+	shared_max = info.max_payload;
+	for (int i = 0; i < COMPLETERS; i++)
+		pthread_create(&c[i], NULL, completer, NULL);
+	for (uintptr_t i = 0; i < SUBMITTERS; i++)
+		pthread_create(&s[i], NULL, submitter, (void *)i);
+	for (int i = 0; i < SUBMITTERS; i++)
+		pthread_join(s[i], NULL);
+	for (int i = 0; i < COMPLETERS; i++)
+		pthread_join(c[i], NULL);
+	for (int i = 0; i < TOTAL; i++) {
+		missing += seen[i] == 0;
+		doubled += seen[i] > 1;
+	}
+	tap_check(!failed_calls && !bad_answers && !missing && !doubled,
+		  "%d threads submitting and %d completing on one handle: %d answers, "
+		  "each once and intact (failed calls %d, bad %d, missing %d, doubled %d)",
+		  SUBMITTERS, COMPLETERS, TOTAL, failed_calls, bad_answers, missing,
+		  doubled);
+	vsimple_close(shared);
+}
+
+int main(int argc, char **argv)
+{
+	snprintf(node, sizeof(node), "/dev/virtio-simple%s", argc > 1 ? argv[1] : "0");
+	if (!tap_check(wait_for_path(node, 30), "%s appears", node))
+		return tap_done();
+	/* a hang is a failure, not a stuck suite */
+	alarm(120);
+	test_emsgsize_keeps_answer();
+	test_emsgsize_keeps_order();
+	test_threads_share_a_handle();
+	return tap_done();
+}
