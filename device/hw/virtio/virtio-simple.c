@@ -28,8 +28,6 @@
 
 #define HDR_SIZE sizeof(struct virtio_simple_hdr)
 #define MAX_PENDING VIRTIO_SIMPLE_DELAY_MAX_PENDING
-/* The smallest max-payload: CRC32C's answer and DELAY's argument */
-#define MIN_PAYLOAD sizeof(uint32_t)
 /* Requests taken per bottom-half run, as NAPI's default weight: then yield */
 #define BUDGET 64
 
@@ -544,11 +542,11 @@ static void virtio_simple_realize(DeviceState *dev, Error **errp)
     VirtIODevice *vdev = VIRTIO_DEVICE(dev);
     VirtIOSimple *s = VIRTIO_SIMPLE(dev);
 
-    if (s->max_payload < MIN_PAYLOAD ||
+    if (s->max_payload < VIRTIO_SIMPLE_MAX_PAYLOAD_MIN ||
         s->max_payload > VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT) {
-        error_setg(errp, "max-payload must be between %zu and %u, got %u",
-                   MIN_PAYLOAD, VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT,
-                   s->max_payload);
+        error_setg(errp, "max-payload must be between %u and %u, got %u",
+                   VIRTIO_SIMPLE_MAX_PAYLOAD_MIN,
+                   VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT, s->max_payload);
         return;
     }
     if (s->queue_size < 2 || s->queue_size > VIRTQUEUE_MAX_SIZE ||
