@@ -156,6 +156,12 @@ static int open_device(int flags, struct vsimple **vs,
 	return 0;
 }
 
+static int out_of_memory(void)
+{
+	fprintf(stderr, "vsimple: out of memory\n");
+	return EXIT_STATUS;
+}
+
 /* Read a whole file (or stdin) into memory, at most max bytes. */
 static uint8_t *slurp(const char *path, uint32_t max, uint32_t *len)
 {
@@ -274,8 +280,8 @@ static int cmd_echo(int argc, char **argv)
 		return EXIT_STATUS;
 	}
 	resp = malloc(info.max_payload + 1);
-	rc = call(vs, VIRTIO_SIMPLE_OP_ECHO, req, len, resp, info.max_payload,
-		  &got);
+	rc = resp ? call(vs, VIRTIO_SIMPLE_OP_ECHO, req, len, resp,
+			 info.max_payload, &got) : out_of_memory();
 	if (!rc) {
 		fwrite(resp, 1, got, stdout);
 		if (argc >= 1 && strcmp(argv[0], "-"))
@@ -443,6 +449,10 @@ static int cmd_bench(int argc, char **argv)
 	/* the id of a request is its slot: the answer finds its send time */
 	sent_at = calloc(depth, sizeof(*sent_at));
 	free_slots = calloc(depth, sizeof(*free_slots));
+	if (!payload || !resp || !lat || !sent_at || !free_slots) {
+		rc = out_of_memory();
+		goto out;
+	}
 	for (nfree = 0; nfree < depth; nfree++)
 		free_slots[nfree] = depth - 1 - nfree;
 	/* DELAY: 100 us per request */
@@ -490,8 +500,16 @@ static int cmd_bench(int argc, char **argv)
 			}
 			if (r.status != VIRTIO_SIMPLE_S_OK)
 				errors++;
-			if (nlat == cap_lat)
-				lat = realloc(lat, (cap_lat *= 2) * sizeof(*lat));
+			if (nlat == cap_lat) {
+				double *more = realloc(lat, 2 * cap_lat * sizeof(*lat));
+
+				if (!more) {
+					rc = out_of_memory();
+					goto out;
+				}
+				lat = more;
+				cap_lat *= 2;
+			}
 			lat[nlat++] = now_s() - sent_at[r.id];
 			free_slots[nfree++] = r.id;
 			bytes += size;
