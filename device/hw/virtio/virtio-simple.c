@@ -481,6 +481,18 @@ static void virtio_simple_reset(VirtIODevice *vdev)
     s->ready_head = 0;
 }
 
+/*
+ * virtio-pci lets a driver write queue_reset whatever it negotiated, and
+ * VIRTIO_F_RING_RESET is not offered: a violation like any other.  Called
+ * from the register write, not from set_status, so NEEDS_RESET sticks; the
+ * device reset that must follow drops the pending DELAYs.
+ */
+static void virtio_simple_queue_reset(VirtIODevice *vdev, uint32_t index)
+{
+    virtio_simple_fail(VIRTIO_SIMPLE(vdev),
+                       "queue reset without VIRTIO_F_RING_RESET");
+}
+
 static void virtio_simple_get_label(Object *obj, Visitor *v,
                                     const char *name, void *opaque,
                                     Error **errp)
@@ -734,6 +746,7 @@ static void virtio_simple_class_init(ObjectClass *klass, void *data)
     vdc->get_config = virtio_simple_get_config;
     vdc->set_status = virtio_simple_set_status;
     vdc->reset = virtio_simple_reset;
+    vdc->queue_reset = virtio_simple_queue_reset;
     vdc->vmsd = &vmstate_virtio_simple_device;
 }
 

@@ -1229,6 +1229,37 @@ static void test_bad_req_across_stop(void *obj, void *data,
 }
 
 /*
+ * The transport lets a driver write queue_reset whatever it negotiated.
+ * VIRTIO_F_RING_RESET is not offered, so that is a violation: NEEDS_RESET,
+ * and the DELAY taken before it is never answered.
+ */
+static void test_queue_reset_refused(void *obj, void *data,
+                                     QGuestAllocator *alloc)
+{
+    gint64 start = g_get_monotonic_time();
+    QVirtioPCIDevice *pci;
+    uint32_t idx, used;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    pci = dev_pci(&d);
+    post_resp(&d, 64, false);
+    send_delay(&d, 24, 100 * 1000);
+    while (!qvirtqueue_get_buf(d.qts, d.req, &idx, &used)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        qtest_clock_step(d.qts, 1000);
+    }
+    qpci_io_writew(pci->pdev, pci->bar, pci->common_cfg_offset +
+                   VIRTIO_PCI_COMMON_Q_SELECT, VIRTIO_SIMPLE_VQ_REQUEST);
+    qpci_io_writew(pci->pdev, pci->bar, pci->common_cfg_offset +
+                   VIRTIO_PCI_COMMON_Q_RESET, 1);
+    expect_needs_reset_sticks(&d);
+    g_assert_false(wait_resp_step(&d, &r, 10 * 1000 * 1000, 1000 * 1000));
+    expect_violation_then_recover(&d);
+}
+
+/*
  * A driver that did not accept VERSION_1 is refused service: QEMU only sets
  * NEEDS_RESET for VERSION_1 drivers, so what shows is that no request is
  * taken and nothing is answered.
@@ -1322,6 +1353,8 @@ static void register_virtio_simple_test(void)
                  test_bad_req_before_driver_ok, NULL);
     qos_add_test("bad-req-across-stop", "virtio-simple",
                  test_bad_req_across_stop, NULL);
+    qos_add_test("queue-reset-refused", "virtio-simple",
+                 test_queue_reset_refused, NULL);
 }
 
 libqos_init(register_virtio_simple_test);
