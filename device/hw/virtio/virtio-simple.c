@@ -595,12 +595,22 @@ static void virtio_simple_unrealize(DeviceState *dev)
 static int virtio_simple_post_load(void *opaque, int version_id)
 {
     VirtIOSimple *s = opaque;
+    /* the virtual clock was loaded before the devices: the source's time */
+    int64_t latest = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                     (int64_t)VIRTIO_SIMPLE_DELAY_MAX_US * SCALE_US;
+    uint32_t i;
 
     /* the stream is untrusted input too (checked apart: no overflow) */
     if (s->n_delayed > MAX_PENDING || s->n_ready > MAX_PENDING ||
         s->n_delayed + s->n_ready > MAX_PENDING ||
         s->ready_head >= MAX_PENDING) {
         return -EINVAL;
+    }
+    /* no DELAY may wait longer than the longest one the guest can ask */
+    for (i = 0; i < s->n_delayed; i++) {
+        if (s->delayed[i].deadline > latest) {
+            return -EINVAL;
+        }
     }
     virtio_simple_arm_timer(s);
     return 0;

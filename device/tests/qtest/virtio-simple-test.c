@@ -625,10 +625,9 @@ static char *config_label(Dev *d)
  * point @d at it.  Returns the source, which the caller gives back to the
  * PCI bus before quitting the destination.
  */
-static QTestState *migrate(Dev *d, const char *file)
+static void migrate_save(QTestState *src, const char *file)
 {
     g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
-    QTestState *src = d->qts, *dst;
     QDict *rsp;
 
     rsp = qtest_qmp(src, "{'execute': 'migrate', 'arguments': {'uri': %s}}",
@@ -636,7 +635,13 @@ static QTestState *migrate(Dev *d, const char *file)
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
     wait_for_state(src, "query-migrate", "status", "completed", "failed");
+}
 
+static QTestState *migrate(Dev *d, const char *file)
+{
+    QTestState *src = d->qts, *dst;
+
+    migrate_save(src, file);
     dst = qtest_initf("%s -incoming 'exec:cat %s'",
                       qos_get_current_command_line(), file);
     wait_for_state(dst, "query-status", "status", "running", "inmigrate-x");
@@ -732,6 +737,56 @@ static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
     }
     dev_stop(&d);
     migrate_back(&d, src, file);
+}
+
+/*
+ * The migration stream is untrusted input too: a pending DELAY due more
+ * than VIRTIO_SIMPLE_DELAY_MAX_US after the stream's clock is refused.
+ * The stream holds the DELAY as its id then its deadline, big-endian.
+ */
+static void test_migration_bad_deadline(void *obj, void *data,
+                                        QGuestAllocator *alloc)
+{
+    const uint64_t id = 0x5eed0123456789abull;
+    const uint64_t id_be = cpu_to_be64(id);
+    const uint64_t far_be = cpu_to_be64(INT64_MAX);
+    g_autofree char *file = migration_file();
+    g_autofree char *uri = g_strdup_printf("exec:cat %s", file);
+    g_autofree char *stream = NULL;
+    gint64 start = g_get_monotonic_time();
+    QTestState *dst;
+    uint32_t idx, used;
+    char *p;
+    gsize n;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    post_resp(&d, 64, false);
+    send_delay(&d, id, 1000);
+    while (!qvirtqueue_get_buf(d.qts, d.req, &idx, &used)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        qtest_clock_step(d.qts, 100);
+    }
+    migrate_save(d.qts, file);
+    g_assert_true(g_file_get_contents(file, &stream, &n, NULL));
+    p = memmem(stream, n, &id_be, sizeof(id_be));
+    g_assert_nonnull(p);
+    g_assert_cmpuint(p + 16 - stream, <=, n);
+    memcpy(p + 8, &far_be, sizeof(far_be));
+    g_assert_true(g_file_set_contents(file, stream, n, NULL));
+
+    dst = qtest_initf("%s -incoming defer", qos_get_current_command_line());
+    qtest_set_expected_status(dst, 1);
+    qtest_qmp_send(dst, "{'execute': 'migrate-incoming',"
+                   " 'arguments': {'uri': %s}}", uri);
+    start = g_get_monotonic_time();
+    while (qtest_probe_child(dst)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        g_usleep(1000);
+    }
+    qtest_quit(dst);
+    unlink(file);
+    dev_stop(&d);
 }
 
 /*
@@ -1315,6 +1370,8 @@ static void register_virtio_simple_test(void)
     qos_add_test("migration", "virtio-simple", test_migration, NULL);
     qos_add_test("migration-answer-waiting", "virtio-simple",
                  test_migration_answer_waiting, NULL);
+    qos_add_test("migration-bad-deadline", "virtio-simple",
+                 test_migration_bad_deadline, NULL);
     qos_add_test("reset-answer-waiting", "virtio-simple",
                  test_reset_answer_waiting, NULL);
     qos_add_test("indirect", "virtio-simple", test_indirect, NULL);
