@@ -515,7 +515,8 @@ static void virtio_simple_set_label(Object *obj, Visitor *v,
 {
     VirtIOSimple *s = VIRTIO_SIMPLE(obj);
     VirtIODevice *vdev = VIRTIO_DEVICE(obj);
-    char *label;
+    g_autofree char *label = NULL;
+    uint8_t padded[VIRTIO_SIMPLE_LABEL_SIZE] = { 0 };
 
     if (!visit_type_str(v, name, &label, errp)) {
         return;
@@ -523,13 +524,15 @@ static void virtio_simple_set_label(Object *obj, Visitor *v,
     if (strlen(label) >= VIRTIO_SIMPLE_LABEL_SIZE) {
         error_setg(errp, "label must be shorter than %d bytes",
                    VIRTIO_SIMPLE_LABEL_SIZE);
-        g_free(label);
         return;
     }
-    memset(s->label, 0, sizeof(s->label));
-    memcpy(s->label, label, strlen(label));
+    memcpy(padded, label, strlen(label));
+    /* the same label again is no change: no interrupt, same generation */
+    if (!memcmp(padded, s->label, sizeof(padded))) {
+        return;
+    }
+    memcpy(s->label, padded, sizeof(s->label));
     trace_virtio_simple_label(s, label);
-    g_free(label);
     if (!DEVICE(obj)->realized) {
         return;
     }
