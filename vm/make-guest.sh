@@ -41,10 +41,12 @@ copy_with_libs() {
 copy_with_libs /usr/bin/kmod /sbin/kmod
 for t in modprobe insmod rmmod lsmod depmod modinfo; do ln -sf kmod "$root/sbin/$t"; done
 
-# the distro kernel's virtio modules and module metadata
+# the distro kernel's virtio modules, virtio_console (virtio-serial, which
+# `make bench` compares against) and module metadata
 mdir="lib/modules/$kver"
-mkdir -p "$root/$mdir/kernel/drivers"
+mkdir -p "$root/$mdir/kernel/drivers/char"
 cp -a "$kdir/$mdir/kernel/drivers/virtio" "$root/$mdir/kernel/drivers/"
+cp -a "$kdir/$mdir"/kernel/drivers/char/virtio_console.ko* "$root/$mdir/kernel/drivers/char/"
 cp "$kdir/$mdir"/modules.{builtin,builtin.modinfo,order} "$root/$mdir/"
 
 # our module, compressed the way this kernel's config expects
