@@ -372,7 +372,328 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-/* Keep --depth requests in flight for --seconds; match answers by id. */
+/* CRC-32C (Castagnoli, reflected), to check the device's CRC32C answers. */
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	static uint32_t table[256];
+	uint32_t crc = 0xffffffff;
+
+	if (!table[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+			table[i] = c;
+		}
+	while (n--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/*
+ * A bench run.  Slot s (0..depth-1) is a fixed request image; requests are
+ * numbered in order and request q uses slot q % depth, its id being q.
+ * The images are laid out twice (position i holds slot i % depth), so any
+ * run of up to depth slots from the ring's head is contiguous in memory and
+ * goes to the driver as one batch: one write(), one notification.
+ */
+struct bench {
+	uint16_t op;
+	unsigned long size, depth;
+	size_t req_size;		/* 16 + size */
+	uint32_t answer_cap;		/* payload room in answer */
+	uint8_t *images;		/* 2 * depth request images */
+	uint8_t *answer;		/* one response: header + payload */
+	uint32_t crc;			/* CRC32C: the answer every request expects */
+	uint64_t *id;			/* per slot: the request in it, if busy */
+	uint8_t *busy;			/* per slot */
+	double *sent_at;		/* per slot */
+	uint64_t next_id;		/* the next request; its slot is the head */
+	unsigned long in_flight, max_in_flight;
+	double *lat;
+	size_t nlat, cap_lat;
+	uint64_t bytes, checked, errors, writes;
+};
+
+static uint8_t *bench_payload(struct bench *b, size_t pos)
+{
+	return b->images + pos * b->req_size + VIRTIO_SIMPLE_HDR_SIZE;
+}
+
+/*
+ * Fill the request images.  ECHO: pseudo-random bytes, different in every
+ * slot, so an answer that comes back for the wrong request shows; CRC32C:
+ * the same bytes everywhere (one expected CRC); DELAY: 100 us.
+ */
+static void bench_fill(struct bench *b)
+{
+	uint32_t x = 0x9e3779b9;
+
+	for (size_t pos = 0; pos < 2 * b->depth; pos++) {
+		struct virtio_simple_hdr hdr = {
+			.op = htole16(b->op),
+			.len = htole32(b->size),
+		};
+		uint8_t *p = bench_payload(b, pos);
+
+		memcpy(p - VIRTIO_SIMPLE_HDR_SIZE, &hdr, sizeof(hdr));
+		if (pos >= b->depth) {
+			memcpy(p, bench_payload(b, pos - b->depth), b->size);
+			continue;
+		}
+		if (b->op == VIRTIO_SIMPLE_OP_ECHO || pos == 0)
+			for (size_t i = 0; i < b->size; i++) {
+				x ^= x << 13;
+				x ^= x >> 17;
+				x ^= x << 5;
+				p[i] = x >> 24;
+			}
+		else
+			memcpy(p, bench_payload(b, 0), b->size);
+		if (b->op == VIRTIO_SIMPLE_OP_DELAY)
+			*(uint32_t *)p = htole32(100);
+	}
+	if (b->op == VIRTIO_SIMPLE_OP_CRC32C)
+		b->crc = htole32(crc32c(bench_payload(b, 0), b->size));
+}
+
+/*
+ * Send the free slots from the head on, up to depth in flight, in one
+ * write().  Returns how many went (0: the driver said EAGAIN), or -1.
+ */
+static long bench_submit(struct bench *b, int fd)
+{
+	size_t head = b->next_id % b->depth, n = 0;
+	double t;
+	ssize_t w;
+
+	while (b->in_flight + n < b->depth && !b->busy[(head + n) % b->depth]) {
+		struct virtio_simple_hdr *hdr = (void *)(bench_payload(b, head + n) -
+							 VIRTIO_SIMPLE_HDR_SIZE);
+
+		hdr->id = htole64(b->next_id + n);
+		n++;
+	}
+	if (!n)
+		return 0;
+	/* the round trip includes the write() itself */
+	t = now_s();
+	w = write(fd, bench_payload(b, head) - VIRTIO_SIMPLE_HDR_SIZE,
+		  n * b->req_size);
+	if (w < 0)
+		return errno == EAGAIN ? 0 : -1;
+	/* a batch cut short (a limit reached) sent whole requests */
+	n = w / b->req_size;
+	b->writes++;
+	for (size_t i = 0; i < n; i++) {
+		size_t slot = (head + i) % b->depth;
+
+		b->busy[slot] = 1;
+		b->id[slot] = b->next_id + i;
+		b->sent_at[slot] = t;
+	}
+	b->next_id += n;
+	b->in_flight += n;
+	if (b->in_flight > b->max_in_flight)
+		b->max_in_flight = b->in_flight;
+	return n;
+}
+
+/*
+ * Check one answer against its request: id, op, status, length and every
+ * payload byte.  0, or -1 after saying loudly what differs.
+ */
+static int bench_check(struct bench *b, ssize_t n, size_t *slot_out)
+{
+	struct virtio_simple_hdr hdr;
+	uint32_t len, want_len;
+	const uint8_t *got, *want;
+	uint64_t id;
+	size_t slot;
+
+	if (n < VIRTIO_SIMPLE_HDR_SIZE) {
+		fprintf(stderr, "vsimple: bench: FAILED: a %zd-byte answer\n", n);
+		return -1;
+	}
+	memcpy(&hdr, b->answer, sizeof(hdr));
+	id = le64toh(hdr.id);
+	len = le32toh(hdr.len);
+	slot = id % b->depth;
+	if (!b->busy[slot] || b->id[slot] != id) {
+		fprintf(stderr, "vsimple: bench: FAILED: answer to request %" PRIu64
+			", which is not in flight\n", id);
+		return -1;
+	}
+	if (le16toh(hdr.op) != b->op || n != (ssize_t)(sizeof(hdr) + len)) {
+		fprintf(stderr, "vsimple: bench: FAILED: answer to request %" PRIu64
+			": op %u, len %u in a %zd-byte read; sent op %u\n", id,
+			le16toh(hdr.op), len, n, b->op);
+		return -1;
+	}
+	*slot_out = slot;
+	if (le16toh(hdr.status) != VIRTIO_SIMPLE_S_OK) {
+		b->errors++;
+		return 0;
+	}
+	got = b->answer + sizeof(hdr);
+	switch (b->op) {
+	case VIRTIO_SIMPLE_OP_ECHO:
+		want = bench_payload(b, slot);
+		want_len = b->size;
+		break;
+	case VIRTIO_SIMPLE_OP_CRC32C:
+		want = (const uint8_t *)&b->crc;
+		want_len = sizeof(b->crc);
+		break;
+	default:
+		want = NULL;
+		want_len = 0;
+	}
+	if (len != want_len) {
+		fprintf(stderr, "vsimple: bench: FAILED: answer to request %" PRIu64
+			" has %u payload bytes, expected %u\n", id, len, want_len);
+		return -1;
+	}
+	if (len && memcmp(got, want, len)) {
+		uint32_t i = 0;
+
+		while (got[i] == want[i])
+			i++;
+		fprintf(stderr, "vsimple: bench: FAILED: answer to request %" PRIu64
+			": payload byte %u is 0x%02x, expected 0x%02x\n", id, i,
+			got[i], want[i]);
+		return -1;
+	}
+	b->checked += len;
+	return 0;
+}
+
+/* Read and check every answer ready now; 0, or -1 after the message. */
+static int bench_drain(struct bench *b, int fd)
+{
+	for (;;) {
+		ssize_t n = read(fd, b->answer, VIRTIO_SIMPLE_HDR_SIZE + b->answer_cap);
+		size_t slot;
+
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0) {
+			fprintf(stderr, "vsimple: bench: FAILED: read: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		if (bench_check(b, n, &slot) < 0)
+			return -1;
+		if (b->nlat == b->cap_lat) {
+			double *more = realloc(b->lat, 2 * b->cap_lat * sizeof(*b->lat));
+
+			if (!more) {
+				out_of_memory();
+				return -1;
+			}
+			b->lat = more;
+			b->cap_lat *= 2;
+		}
+		b->lat[b->nlat++] = now_s() - b->sent_at[slot];
+		b->busy[slot] = 0;
+		b->bytes += b->size;
+		b->in_flight--;
+	}
+}
+
+/* Keep --depth requests written for --seconds, in batches; check answers. */
+static int bench_run(struct bench *b, int fd, double seconds)
+{
+	double end = now_s() + seconds, idle_since = now_s();
+
+	for (;;) {
+		double t = now_s();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long sent = 0;
+
+		if (t >= end && !b->in_flight)
+			return 0;
+		if (t < end && b->in_flight < b->depth) {
+			sent = bench_submit(b, fd);
+			if (sent < 0) {
+				fprintf(stderr, "vsimple: bench: FAILED: write: %s\n",
+					strerror(errno));
+				return -1;
+			}
+			/* at a driver limit with nothing in flight: wait to write */
+			if (!sent && !b->in_flight)
+				p.events = POLLOUT;
+		}
+		if (poll(&p, 1, 1000) < 0 && errno != EINTR) {
+			perror("vsimple: bench: poll");
+			return -1;
+		}
+		if (p.revents & (POLLERR | POLLHUP)) {
+			fprintf(stderr, "vsimple: bench: FAILED: device gone or "
+				"broken\n");
+			return -1;
+		}
+		if (sent || p.revents)
+			idle_since = now_s();
+		else if (now_s() - idle_since > 30) {
+			fprintf(stderr, "vsimple: bench: FAILED: %lu requests "
+				"unanswered for 30 s\n", b->in_flight);
+			return -1;
+		}
+		if ((p.revents & POLLIN) && bench_drain(b, fd) < 0)
+			return -1;
+	}
+}
+
+static void bench_report(struct bench *b, double seconds, int json)
+{
+	double *lat = b->lat;
+	size_t nlat = b->nlat;
+
+	qsort(lat, nlat, sizeof(*lat), cmp_double);
+#define PCT(p) (nlat ? lat[(size_t)((nlat - 1) * (p))] * 1e6 : 0)
+	if (json)
+		printf("{\"op\": %u, \"size\": %lu, \"depth\": %lu, \"seconds\": %.3f, "
+		       "\"requests\": %zu, \"errors\": %" PRIu64 ", "
+		       "\"checked_bytes\": %" PRIu64 ", \"writes\": %" PRIu64 ", "
+		       "\"max_in_flight\": %lu, "
+		       "\"requests_per_s\": %.1f, \"mb_per_s\": %.3f, "
+		       "\"latency_us\": {\"p50\": %.1f, \"p90\": %.1f, "
+		       "\"p99\": %.1f, \"max\": %.1f}}\n",
+		       b->op, b->size, b->depth, seconds, nlat, b->errors,
+		       b->checked, b->writes, b->max_in_flight, nlat / seconds,
+		       b->bytes / seconds / 1e6, PCT(0.5), PCT(0.9), PCT(0.99),
+		       PCT(1));
+	else
+		printf("op %u size %lu depth %lu: %zu requests in %.2f s, "
+		       "%.1f req/s, %.3f MB/s, errors %" PRIu64 "\n"
+		       "latency us: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n"
+		       "%" PRIu64 " answer bytes checked; %" PRIu64 " writes "
+		       "(%.1f requests each), at most %lu in flight\n",
+		       b->op, b->size, b->depth, nlat, seconds, nlat / seconds,
+		       b->bytes / seconds / 1e6, b->errors, PCT(0.5), PCT(0.9),
+		       PCT(0.99), PCT(1), b->checked, b->writes,
+		       b->writes ? (double)nlat / b->writes : 0, b->max_in_flight);
+#undef PCT
+}
+
+static void bench_free(struct bench *b)
+{
+	free(b->images);
+	free(b->answer);
+	free(b->id);
+	free(b->busy);
+	free(b->sent_at);
+	free(b->lat);
+}
+
+/*
+ * vsimple bench: keep --depth requests in flight for --seconds, written in
+ * batches (several requests in one write(), see docs/driver.md), and check
+ * every answer: its id, op, length and each payload byte.  Any mismatch
+ * fails the run (exit 1) with a message saying what differs.
+ */
 static int cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -383,16 +704,10 @@ static int cmd_bench(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long size = 4096, depth = 8;
-	double seconds = 3, start, end, *lat, *sent_at;
-	unsigned long *free_slots, nfree;
+	struct bench b = { .op = VIRTIO_SIMPLE_OP_ECHO, .size = 4096, .depth = 8,
+			   .cap_lat = 1 << 16 };
 	struct virtio_simple_info info;
-	uint16_t op = VIRTIO_SIMPLE_OP_ECHO;
-	size_t nlat = 0, cap_lat = 1 << 16;
-	uint64_t bytes = 0, errors = 0;
-	unsigned long in_flight = 0;
-	struct vsimple_response r;
-	uint8_t *payload, *resp;
+	double seconds = 3, start;
 	struct vsimple *vs;
 	int json = 0, c, rc;
 
@@ -403,21 +718,21 @@ static int cmd_bench(int argc, char **argv)
 		switch (c) {
 		case 'o':
 			if (!strcmp(optarg, "echo"))
-				op = VIRTIO_SIMPLE_OP_ECHO;
+				b.op = VIRTIO_SIMPLE_OP_ECHO;
 			else if (!strcmp(optarg, "crc32c"))
-				op = VIRTIO_SIMPLE_OP_CRC32C;
+				b.op = VIRTIO_SIMPLE_OP_CRC32C;
 			else if (!strcmp(optarg, "delay"))
-				op = VIRTIO_SIMPLE_OP_DELAY;
+				b.op = VIRTIO_SIMPLE_OP_DELAY;
 			else
 				return die_usage("bench: unknown --op '%s'", optarg);
 			break;
 		case 's':
-			if (parse_number(optarg, 0, VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT, &size))
+			if (parse_number(optarg, 0, VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT, &b.size))
 				return bad_number("bench: --size", optarg, 0,
 						  VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT);
 			break;
 		case 'q':
-			if (parse_number(optarg, 1, BENCH_MAX_DEPTH, &depth))
+			if (parse_number(optarg, 1, BENCH_MAX_DEPTH, &b.depth))
 				return bad_number("bench: --depth", optarg, 1,
 						  BENCH_MAX_DEPTH);
 			break;
@@ -434,113 +749,37 @@ static int cmd_bench(int argc, char **argv)
 	rc = no_more_args(argc - optind, argv + optind, 0);
 	if (rc || (rc = open_device(VSIMPLE_NONBLOCK, &vs, &info)))
 		return rc;
-	if (op == VIRTIO_SIMPLE_OP_DELAY)
-		size = 4;
-	if (size > info.max_payload) {
+	if (b.op == VIRTIO_SIMPLE_OP_DELAY)
+		b.size = 4;
+	if (b.size > info.max_payload) {
 		fprintf(stderr, "vsimple: bench: --size %lu is more than the "
 			"device's max payload (%u bytes)\n(see vsimple --help)\n",
-			size, info.max_payload);
+			b.size, info.max_payload);
 		vsimple_close(vs);
 		return EXIT_USAGE;
 	}
-	payload = calloc(1, size + 4);
-	resp = malloc(info.max_payload + 1);
-	lat = malloc(cap_lat * sizeof(*lat));
-	/* the id of a request is its slot: the answer finds its send time */
-	sent_at = calloc(depth, sizeof(*sent_at));
-	free_slots = calloc(depth, sizeof(*free_slots));
-	if (!payload || !resp || !lat || !sent_at || !free_slots) {
+	b.req_size = VIRTIO_SIMPLE_HDR_SIZE + b.size;
+	b.answer_cap = info.max_payload;
+	b.images = malloc(2 * b.depth * b.req_size);
+	b.answer = malloc(VIRTIO_SIMPLE_HDR_SIZE + b.answer_cap);
+	b.id = calloc(b.depth, sizeof(*b.id));
+	b.busy = calloc(b.depth, sizeof(*b.busy));
+	b.sent_at = calloc(b.depth, sizeof(*b.sent_at));
+	b.lat = malloc(b.cap_lat * sizeof(*b.lat));
+	if (!b.images || !b.answer || !b.id || !b.busy || !b.sent_at || !b.lat) {
 		rc = out_of_memory();
 		goto out;
 	}
-	for (nfree = 0; nfree < depth; nfree++)
-		free_slots[nfree] = depth - 1 - nfree;
-	/* DELAY: 100 us per request */
-	if (op == VIRTIO_SIMPLE_OP_DELAY)
-		*(uint32_t *)payload = htole32(100);
-
+	bench_fill(&b);
 	start = now_s();
-	end = start + seconds;
-	while (now_s() < end || in_flight) {
-		int ev;
-
-		while (in_flight < depth && now_s() < end) {
-			unsigned long slot = free_slots[nfree - 1];
-
-			sent_at[slot] = now_s();
-			if (vsimple_submit(vs, slot, op, payload, size) < 0) {
-				if (errno == EAGAIN)
-					break;
-				fprintf(stderr, "vsimple: bench: submit: %s\n",
-					strerror(errno));
-				rc = EXIT_STATUS;
-				goto out;
-			}
-			nfree--;
-			in_flight++;
-		}
-		ev = vsimple_wait(vs, POLLIN, 1000);
-		if (ev < 0 || (ev & (POLLERR | POLLHUP))) {
-			fprintf(stderr, "vsimple: bench: device gone or broken\n");
-			rc = EXIT_STATUS;
-			goto out;
-		}
-		while (in_flight && vsimple_wait(vs, POLLIN, 0) & POLLIN) {
-			if (vsimple_complete(vs, &r, resp, info.max_payload) < 0) {
-				fprintf(stderr, "vsimple: bench: complete: %s\n",
-					strerror(errno));
-				rc = EXIT_STATUS;
-				goto out;
-			}
-			if (r.id >= depth) {
-				fprintf(stderr, "vsimple: bench: answer to unknown id %"
-					PRIu64 "\n", r.id);
-				rc = EXIT_STATUS;
-				goto out;
-			}
-			if (r.status != VIRTIO_SIMPLE_S_OK)
-				errors++;
-			if (nlat == cap_lat) {
-				double *more = realloc(lat, 2 * cap_lat * sizeof(*lat));
-
-				if (!more) {
-					rc = out_of_memory();
-					goto out;
-				}
-				lat = more;
-				cap_lat *= 2;
-			}
-			lat[nlat++] = now_s() - sent_at[r.id];
-			free_slots[nfree++] = r.id;
-			bytes += size;
-			in_flight--;
-		}
+	if (bench_run(&b, vsimple_fd(vs), seconds) < 0) {
+		rc = EXIT_STATUS;
+		goto out;
 	}
-	seconds = now_s() - start;
-	qsort(lat, nlat, sizeof(*lat), cmp_double);
-#define PCT(p) (nlat ? lat[(size_t)((nlat - 1) * (p))] * 1e6 : 0)
-	if (json)
-		printf("{\"op\": %u, \"size\": %lu, \"depth\": %lu, \"seconds\": %.3f, "
-		       "\"requests\": %zu, \"errors\": %" PRIu64 ", "
-		       "\"requests_per_s\": %.1f, \"mb_per_s\": %.3f, "
-		       "\"latency_us\": {\"p50\": %.1f, \"p90\": %.1f, "
-		       "\"p99\": %.1f, \"max\": %.1f}}\n",
-		       op, size, depth, seconds, nlat, errors, nlat / seconds,
-		       bytes / seconds / 1e6, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1));
-	else
-		printf("op %u size %lu depth %lu: %zu requests in %.2f s, "
-		       "%.1f req/s, %.3f MB/s, errors %" PRIu64 "\n"
-		       "latency us: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n",
-		       op, size, depth, nlat, seconds, nlat / seconds,
-		       bytes / seconds / 1e6, errors, PCT(0.5), PCT(0.9),
-		       PCT(0.99), PCT(1));
-	rc = errors ? EXIT_STATUS : 0;
+	bench_report(&b, now_s() - start, json);
+	rc = b.errors ? EXIT_STATUS : 0;
 out:
-	free(payload);
-	free(resp);
-	free(lat);
-	free(sent_at);
-	free(free_slots);
+	bench_free(&b);
 	vsimple_close(vs);
 	return rc;
 }
