@@ -89,18 +89,28 @@ static bool virtio_simple_check_response(VirtIOSimple *s,
 /*
  * Test only (x-fault-injection=on): an ECHO of "x-fault:" + i/o/l gets a
  * malformed answer (unknown id, wrong op, header len disagreeing with the
- * bytes written), and "x-fault:r" puts the device in NEEDS_RESET, so
- * drivers can be tested against a misbehaving device.
+ * bytes written); "x-fault:u" an answer claiming 64 bytes more than were
+ * written (header len and used length agree); "x-fault:d" no answer at all
+ * (see virtio_simple_drops()); "x-fault:r" puts the device in NEEDS_RESET.
+ * So drivers can be tested against a misbehaving device.  Returns the
+ * bytes claimed beyond those written, at most @room.
  */
-static void virtio_simple_fault(VirtIOSimple *s, const void *data,
-                                uint32_t len, struct virtio_simple_hdr *hdr)
+static uint32_t virtio_simple_fault(VirtIOSimple *s, const void *data,
+                                    uint32_t len, size_t room,
+                                    struct virtio_simple_hdr *hdr)
 {
     const char *p = data;
 
     if (!s->x_fault_injection || len < 9 || memcmp(p, "x-fault:", 8)) {
-        return;
+        return 0;
     }
     switch (p[8]) {
+    case 'u':
+        if (room < 64) {
+            return 0;
+        }
+        hdr->len = cpu_to_le32(le32_to_cpu(hdr->len) + 64);
+        return 64;
     case 'i':
         hdr->id = cpu_to_le64(le64_to_cpu(hdr->id) + 1000000);
         break;
@@ -114,6 +124,18 @@ static void virtio_simple_fault(VirtIOSimple *s, const void *data,
         virtio_simple_fail(s, "fault injection: needs reset");
         break;
     }
+    return 0;
+}
+
+/* Test only: an ECHO of "x-fault:d" is taken and never answered. */
+static bool virtio_simple_drops(VirtIOSimple *s, VirtQueueElement *elem,
+                                uint16_t op, uint32_t len)
+{
+    char p[9];
+
+    return s->x_fault_injection && op == VIRTIO_SIMPLE_OP_ECHO && len >= 9 &&
+           iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, p, 9) == 9 &&
+           !memcmp(p, "x-fault:d", 9);
 }
 
 /*
@@ -126,9 +148,11 @@ static size_t virtio_simple_write_response(VirtIOSimple *s,
                                            uint16_t status,
                                            const void *data, uint32_t len)
 {
+    size_t size = iov_size(resp->in_sg, resp->in_num);
     struct virtio_simple_hdr hdr;
+    uint32_t claimed;
 
-    if (HDR_SIZE + len > iov_size(resp->in_sg, resp->in_num)) {
+    if (HDR_SIZE + len > size) {
         status = VIRTIO_SIMPLE_S_EMSGSIZE;
     }
     if (status != VIRTIO_SIMPLE_S_OK) {
@@ -139,7 +163,7 @@ static size_t virtio_simple_write_response(VirtIOSimple *s,
     hdr.op = cpu_to_le16(op);
     hdr.status = cpu_to_le16(status);
     hdr.len = cpu_to_le32(len);
-    virtio_simple_fault(s, data, len, &hdr);
+    claimed = virtio_simple_fault(s, data, len, size - HDR_SIZE - len, &hdr);
     iov_from_buf(resp->in_sg, resp->in_num, 0, &hdr, HDR_SIZE);
     if (len) {
         iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE, data, len);
@@ -147,7 +171,7 @@ static size_t virtio_simple_write_response(VirtIOSimple *s,
     s->stats.responses++;
     s->stats.bytes_out += len;
     trace_virtio_simple_response(s, id, op, status, len);
-    return HDR_SIZE + len;
+    return HDR_SIZE + len + claimed;
 }
 
 /* A request's header, checked against the element that carried it. */
@@ -326,6 +350,13 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
     if (req.op == VIRTIO_SIMPLE_OP_DELAY &&
         virtio_simple_delay_arg(elem, &req, &usec)) {
         virtio_simple_start_delay(s, req.id, usec);
+        virtqueue_push(s->req_vq, elem, 0);
+        g_free(elem);
+        *req_used = true;
+        return true;
+    }
+    if (req.status == VIRTIO_SIMPLE_S_OK &&
+        virtio_simple_drops(s, elem, req.op, req.len)) {
         virtqueue_push(s->req_vq, elem, 0);
         g_free(elem);
         *req_used = true;
