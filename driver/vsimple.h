@@ -138,6 +138,7 @@ int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
 		 u32 len, struct vsimple_waiter *w);
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
 int vsimple_state_err(struct vsimple_dev *dev);
+bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f);
 void vsimple_fail_all(struct vsimple_dev *dev, int err);
 unsigned long vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);

@@ -224,9 +224,8 @@ static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
 		mask |= EPOLLHUP | EPOLLERR;
 	if (!list_empty(&f->responses))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (!dev->dead && !dev->broken && !dev->recovering &&
-	    dev->in_flight < dev->max_in_flight &&
-	    f->pending < dev->max_in_flight)
+	/* the same test as write()'s, so POLLOUT means it will not block */
+	if (!dev->dead && !dev->broken && vsimple_slot_free(dev, f))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock_irq(&dev->lock);
 	return mask;

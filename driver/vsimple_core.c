@@ -61,7 +61,7 @@ static void vsimple_reclaim_requests(struct vsimple_dev *dev)
  * submit path, so a full ring waits instead of failing with -ENOSPC), and
  * a slot in @f (NULL: a synchronous call).  Lock held.
  */
-static bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
+bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
 {
 	if (dev->recovering || dev->in_flight >= dev->max_in_flight)
 		return false;

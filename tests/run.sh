@@ -53,15 +53,19 @@ guest() {
 
 suite host-header build/host-tests/test_header
 suite host-apt-sources tests/host/apt-src-entry.sh
+suite host-vsimple-cli tests/host/vsimple-cli.sh
 suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 suite qtest-asan-ubsan tests/qtest.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
 suite guest-driver guest --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
+suite guest-libvsimple guest --device virtio-simple-pci build/guest-bin/libvsimple_test
 suite guest-unplug guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unplug
 suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
-suite guest-faulty-device guest --device virtio-simple-pci,x-fault-injection=on \
-	build/guest-bin/fault_test
+# init_on_alloc=0: Debian's default of zeroing every allocation would hide
+# a driver that hands user space memory the device never wrote
+suite guest-faulty-device guest --append init_on_alloc=0 \
+	--device virtio-simple-pci,x-fault-injection=on build/guest-bin/fault_test
 suite guest-recovery guest --device virtio-simple-pci,x-fault-injection=on \
 	build/guest-bin/recovery_test
 # max-payload 256 KiB, so a file's 4 MiB budget shows after a few answers
