@@ -1,12 +1,96 @@
 #!/bin/sh
-# `make bench`: throughput and latency of each op through the driver.  Under
-# TCG the numbers measure the emulator as much as the design: compare runs on
-# the same machine, not absolute values.
+# `make bench`, guest side: virtio-simple and virtio-serial side by side in
+# one boot (vm/bench.sh sets up both devices and the host echo).  For each
+# payload size: the in-guest memcpy limit, then ECHO at depth 1, 16 and 64
+# on each device, with the interrupts of that device's lines counted around
+# each run.  Each result is one line "BENCH-RESULT {json}" for
+# vm/bench-report.sh; a failed run (a wrong echoed byte) ends the job.
+#   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY]
+# Under TCG the numbers measure the emulator as much as the design: compare
+# devices within a run, and runs on the same machine, not absolute values.
 . /opt/vsimple/bin/tap.sh	# for wait_for
-wait_for /dev/virtio-simple0 30 || exit 1
-for args in "--op echo --size 64 --depth 1" "--op echo --size 64 --depth 16" \
-	    "--op echo --size 65536 --depth 8" "--op crc32c --size 4096 --depth 8" \
-	    "--op delay --depth 32"; do
-	echo "== vsimple bench $args --seconds 3"
-	vsimple bench $args --seconds 3 || exit 1
+seconds=${1:-3}
+sizes=${2:-64 4096 65536}
+depths=${3:-1 16 64}
+port_name=vsimple.bench
+# QOM path of virtio-simple's virtio device, and a counter of the
+# notifications it received, read with qom-get around each run (vm/bench.sh
+# passes the name; empty when the device has none)
+qom_dev=/machine/peripheral/vs0/virtio-backend
+kick_prop=${4:-}
+
+fail() { echo "BENCH-FAILED $*"; exit 1; }
+
+wait_for /dev/virtio-simple0 30 || fail "no /dev/virtio-simple0"
+
+# the virtio index (virtioN) of the device with virtio ID $1
+virtio_index() {
+	for d in /sys/bus/virtio/devices/virtio*; do
+		[ "$(cat "$d/device")" = "$1" ] && { echo "${d##*virtio}"; return 0; }
+	done
+	return 1
+}
+
+# the serial port's node, found by its name (mdev makes no by-name link)
+port=
+for i in $(seq 50); do
+	for n in /sys/class/virtio-ports/*/name; do
+		[ -e "$n" ] && [ "$(cat "$n")" = "$port_name" ] || continue
+		d=${n%/name}
+		port=/dev/${d##*/}
+	done
+	[ -n "$port" ] && [ -c "$port" ] && break
+	port=
+	sleep 0.1
 done
+[ -n "$port" ] || fail "no virtio-serial port named $port_name"
+simple=$(virtio_index 0x003f) || fail "no virtio-simple device"
+serial=$(virtio_index 0x0003) || fail "no virtio-serial device"
+echo "bench: virtio-simple is virtio$simple, virtio-serial is virtio$serial (port $port)"
+grep -E "virtio($simple|$serial)-" /proc/interrupts
+
+# interrupts so far on the lines of virtioN (all CPUs, all its queues)
+irqs() {
+	awk -v pat="virtio$1-" 'NR == 1 { ncpu = NF; next }
+		index($NF, pat) == 1 { for (i = 2; i <= ncpu + 1; i++) s += $i }
+		END { print s + 0 }' /proc/interrupts
+}
+
+# ask the host for the device's notification counter; the reply goes to
+# the QMP log with this id.  The pause lets the host read it before the run.
+kick_mark() {
+	[ -n "$kick_prop" ] || return 0
+	echo "VSIMPLE-QMP {\"execute\": \"qom-get\", \"id\": \"$1\", \"arguments\": {\"path\": \"$qom_dev\", \"property\": \"$kick_prop\"}}"
+	sleep 0.3
+}
+
+# run DEVICE SIZE DEPTH: one ECHO run, its interrupts, one BENCH-RESULT line
+run=0
+run() {
+	run=$((run + 1))
+	kick_mark "run$run-before"
+	if [ "$1" = virtio-simple ]; then
+		idx=$simple
+		before=$(irqs $idx)
+		out=$(vsimple bench --op echo --size "$2" --depth "$3" \
+			--seconds "$seconds" --json) || fail "$1 size $2 depth $3"
+	else
+		idx=$serial
+		before=$(irqs $idx)
+		out=$(bench_serial "$port" "$2" "$3" "$seconds") ||
+			fail "$1 size $2 depth $3"
+	fi
+	after=$(irqs $idx)
+	kick_mark "run$run-after"
+	echo "BENCH-RESULT {\"kind\": \"echo\", \"device\": \"$1\", \"run\": $run, \"interrupts\": $((after - before)), \"result\": $out}"
+}
+
+for size in $sizes; do
+	out=$(bench_memcpy "$size" 1) || fail "memcpy $size"
+	echo "BENCH-RESULT {\"kind\": \"memcpy\", \"result\": $out}"
+	for depth in $depths; do
+		run virtio-simple "$size" "$depth"
+		run virtio-serial "$size" "$depth"
+	done
+done
+echo "BENCH-DONE"
