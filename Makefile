@@ -84,9 +84,15 @@ check: guest host-tests tools
 trace: guest
 	vm/trace.sh
 
-# Throughput and latency in the guest (TCG: numbers are for comparison only)
-bench: guest
-	vm/run-guest --device virtio-simple-pci tests/guest/bench.sh
+# virtio-simple against virtio-serial in one guest (TCG: numbers compare,
+# they are not hardware's); serial-echo is the serial port's host end
+$(BUILD)/tools/serial-echo: tools/serial-echo/serial-echo.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $<
+
+bench: guest $(BUILD)/tools/serial-echo
+	@vm/install-bench-deps.sh
+	vm/bench.sh
 
 # The README's promise proven on pristine Debian roots (one-line and deb822
 # apt sources): .ci/run in a fresh debootstrap root each.  Needs root.

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# What `make bench` needs beyond vm/install-deps.sh: gnuplot (without X)
+# for its plot.  Installed on first use, like the build dependencies.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+pkgs=(gnuplot-nox)
+
+need=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -eq 0 ]; then
+	vs_say "bench dependencies already installed"
+	exit 0
+fi
+vs_apt_update
+vs_say "installing: ${need[*]}"
+vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"
