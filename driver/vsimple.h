@@ -75,6 +75,13 @@ struct vsimple_req {
 	size_t cost;			/* bytes it pins while unread */
 };
 
+/* A requestq notification prepared under the lock, sent outside it. */
+struct vsimple_kick {
+	struct virtqueue *vq;
+	unsigned int gen;
+	bool needed;
+};
+
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
 	u64 recoveries, refill_failures;
@@ -98,6 +105,7 @@ struct vsimple_dev {
 	bool broken;			/* frozen, or recovery failed: -EIO */
 	bool recovering;		/* being reset: new calls wait */
 	struct vsimple_req *slots[VSIMPLE_MAX_IN_FLIGHT]; /* in flight */
+	unsigned int vq_gen;		/* bumped before the queues go */
 	u32 generation;			/* of the next tag */
 	unsigned int in_flight;		/* at the device */
 	unsigned int unread;		/* answered, queued on a file */

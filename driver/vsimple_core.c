@@ -13,6 +13,7 @@
  * (refill work, with backoff), never in the interrupt handler.
  */
 #include <linux/memcontrol.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -393,13 +394,45 @@ void vsimple_free_unused(struct vsimple_dev *dev)
 		kfree(buf);
 }
 
+/*
+ * Prepare the requestq notification under the lock; vsimple_notify() then
+ * writes the doorbell outside it (virtio_blk's split), so other CPUs'
+ * submitters and the completion handler do not wait on a VM exit.  Lock
+ * held.
+ */
+static void vsimple_kick_prepare(struct vsimple_dev *dev,
+				 struct vsimple_kick *k)
+{
+	k->needed = virtqueue_kick_prepare(dev->req_vq);
+	k->vq = dev->req_vq;
+	k->gen = dev->vq_gen;
+}
+
+/*
+ * The queues may be deleted once the lock is dropped: teardown bumps
+ * vq_gen under the lock and waits for an RCU grace period before deleting
+ * them, so a notify that still sees its generation is done before then.
+ */
+static void vsimple_notify(struct vsimple_dev *dev, struct vsimple_kick *k)
+{
+	if (!k->needed)
+		return;
+	rcu_read_lock();
+	if (READ_ONCE(dev->vq_gen) == k->gen)
+		virtqueue_notify(k->vq);
+	rcu_read_unlock();
+}
+
 /* Notify the device of requests added without a kick. */
 void vsimple_kick_requests(struct vsimple_dev *dev)
 {
+	struct vsimple_kick k = { .needed = false };
+
 	spin_lock_irq(&dev->lock);
 	if (!vsimple_state_err(dev) && !dev->recovering)
-		virtqueue_kick(dev->req_vq);
+		vsimple_kick_prepare(dev, &k);
 	spin_unlock_irq(&dev->lock);
+	vsimple_notify(dev, &k);
 }
 
 /*
@@ -414,6 +447,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 		   const void __user *upayload, u32 len, bool nonblock,
 		   bool more)
 {
+	struct vsimple_kick k = { .needed = false };
 	struct virtio_simple_hdr *hdr;
 	struct vsimple_req *req;
 	struct scatterlist sg;
@@ -477,9 +511,10 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;
 	if (!more)
-		virtqueue_kick(dev->req_vq);
+		vsimple_kick_prepare(dev, &k);
 	vsimple_arm_watchdog(dev);
 	spin_unlock_irq(&dev->lock);
+	vsimple_notify(dev, &k);
 	return 0;
 
 unlock:

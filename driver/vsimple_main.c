@@ -129,6 +129,10 @@ static void vsimple_vqs_del(struct vsimple_dev *dev)
  */
 static void vsimple_stop(struct vsimple_dev *dev, int err)
 {
+	spin_lock_irq(&dev->lock);
+	WRITE_ONCE(dev->vq_gen, dev->vq_gen + 1);
+	spin_unlock_irq(&dev->lock);
+	synchronize_rcu();	/* notifies outside the lock are done */
 	cancel_delayed_work_sync(&dev->refill_work);
 	virtio_reset_device(dev->vdev);
 	spin_lock_irq(&dev->lock);
