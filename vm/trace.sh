@@ -4,7 +4,9 @@
 # (then one request and the removal), one request with ioeventfd off, and
 # the seed's PCI ID 1af4:10f3.  vm/trace_report.py prints the account;
 # logs and the report go to build/trace/.
-#   trace.sh [--check]   --check: exit 1 unless every step is found
+#   trace.sh [--check]   --check: TAP, one line per rule (every step found
+#                        and confirmed, no run of more than 3 identical
+#                        lines, ...); exit 1 if any fails
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
