@@ -458,7 +458,8 @@ def config_ops(kallsyms):
     syms = {}
     for ln in kallsyms:
         f = ln.split()
-        if len(f) >= 4:
+        # "address type name [module]"; QEMU's trace lines may interleave
+        if len(f) == 4 and re.match(r"[0-9a-f]{16}$", f[0]):
             syms[f[2]] = "%s %s" % (f[1], f[3])
     out = ["  %-22s %-32s %s" % ("field", "the seed's function",
                                  "running kernel (/proc/kallsyms)")]
@@ -547,7 +548,8 @@ def report(probe, notify_off, seed):
             "  seed:  virtio_pci_config_ops with %d fields, from some kernel"
             % len(SEED_CONFIG_OPS),
             "  trace: %s: %d of %d functions exist here (%s); absent: %s" % (
-                "confirmed" if have else "NOT SEEN", have,
+                "NOT SEEN" if not table else
+                "confirmed" if not absent else "corrected", have,
                 len(SEED_CONFIG_OPS), ", ".join(sorted(table)) or "no table",
                 ", ".join(absent) or "none")]
     out += rows
@@ -621,17 +623,24 @@ def report(probe, notify_off, seed):
     return out, problems
 
 
+def irq_block(text, title):
+    """A /proc/interrupts block without the QEMU trace events that the
+    requests print on the same console in between."""
+    return [ln for ln in block(text, title)
+            if re.match(r"\s*(CPU0|\d+:)", ln)]
+
+
 def irq_section(probe, problems):
     """STEP 6b: the MSI-X lines after the hot-plug, then before and after
     a burst of requests, with how much each moved."""
     out = ["", "STEP 6b  the MSI-X lines in /proc/interrupts",
            "  seed:  virtio interrupt lines in /proc/interrupts show that "
            "the probe succeeded"]
-    hot = block(probe, "/proc/interrupts after")
+    hot = irq_block(probe, "/proc/interrupts after")
     t0 = re.search(r"\n== (/proc/interrupts before (\d+) requests)", probe)
     t1 = re.search(r"\n== (/proc/interrupts after \d+ requests)", probe)
-    pre = block(probe, t0.group(1)) if t0 else []
-    post = block(probe, t1.group(1)) if t1 else []
+    pre = irq_block(probe, t0.group(1)) if t0 else []
+    post = irq_block(probe, t1.group(1)) if t1 else []
     c0, c1 = irq_counts(pre), irq_counts(post)
     moved = ["%s +%d" % (k, c1.get(k, 0) - v) for k, v in sorted(c0.items())]
     req = [k for k in c0 if k.endswith(("-requestq", "-responseq"))
