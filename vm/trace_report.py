@@ -290,7 +290,8 @@ def annotate(tree, caps):
             else:
                 c.note = "PCI drivers before virtio-pci: no match"
         elif c.name == "device_add" and upname == "device_add":
-            c.note = "another device registered inside it: not the seed's"
+            c.note = ("another device added inside it, probably ACPI's "
+                      "wakeup source: not the seed's")
         elif c.name == "device_add" and upname == "vsimple_cdev_add":
             c.note = "/dev/virtio-simple0"
         elif c.name == "vp_set_status":
