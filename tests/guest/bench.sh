@@ -3,9 +3,11 @@
 # one boot (vm/bench.sh sets up both devices and the host echo).  For each
 # payload size: the in-guest memcpy limit, then ECHO at depth 1, 16 and 64
 # on each device, with the interrupts of that device's lines counted around
-# each run.  Each result is one line "BENCH-RESULT {json}" for
-# vm/bench-report.sh; a failed run (a wrong echoed byte) ends the job.
-#   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY]
+# each run.  A point's SECONDS are split in ROUNDS that alternate between
+# the two devices, so a burst of host noise hits both, not one.  Each run
+# is one line "BENCH-RESULT {json}" for vm/bench-report.sh; a failed run (a
+# wrong echoed byte) ends the job.
+#   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY] [ROUNDS]
 # Under TCG the numbers measure the emulator as much as the design: compare
 # devices within a run, and runs on the same machine, not absolute values.
 . /opt/vsimple/bin/tap.sh	# for wait_for
@@ -18,6 +20,8 @@ port_name=vsimple.bench
 # passes the name; empty when the device has none)
 qom_dev=/machine/peripheral/vs0/virtio-backend
 kick_prop=${4:-}
+rounds=${5:-3}
+slice=$(awk -v s="$seconds" -v r="$rounds" 'BEGIN { printf "%.3f", s / r }')
 
 fail() { echo "BENCH-FAILED $*"; exit 1; }
 
@@ -64,7 +68,8 @@ kick_mark() {
 	sleep 0.3
 }
 
-# run DEVICE SIZE DEPTH: one ECHO run, its interrupts, one BENCH-RESULT line
+# run DEVICE SIZE DEPTH ROUND: one ECHO run of a slice, its interrupts, one
+# BENCH-RESULT line
 run=0
 run() {
 	run=$((run + 1))
@@ -73,24 +78,26 @@ run() {
 		idx=$simple
 		before=$(irqs $idx)
 		out=$(vsimple bench --op echo --size "$2" --depth "$3" \
-			--seconds "$seconds" --json) || fail "$1 size $2 depth $3"
+			--seconds "$slice" --json) || fail "$1 size $2 depth $3"
 	else
 		idx=$serial
 		before=$(irqs $idx)
-		out=$(bench_serial "$port" "$2" "$3" "$seconds") ||
+		out=$(bench_serial "$port" "$2" "$3" "$slice") ||
 			fail "$1 size $2 depth $3"
 	fi
 	after=$(irqs $idx)
 	kick_mark "run$run-after"
-	echo "BENCH-RESULT {\"kind\": \"echo\", \"device\": \"$1\", \"run\": $run, \"interrupts\": $((after - before)), \"result\": $out}"
+	echo "BENCH-RESULT {\"kind\": \"echo\", \"device\": \"$1\", \"run\": $run, \"round\": $4, \"interrupts\": $((after - before)), \"result\": $out}"
 }
 
 for size in $sizes; do
 	out=$(bench_memcpy "$size" 1) || fail "memcpy $size"
 	echo "BENCH-RESULT {\"kind\": \"memcpy\", \"result\": $out}"
 	for depth in $depths; do
-		run virtio-simple "$size" "$depth"
-		run virtio-serial "$size" "$depth"
+		for round in $(seq "$rounds"); do
+			run virtio-simple "$size" "$depth" "$round"
+			run virtio-serial "$size" "$depth" "$round"
+		done
 	done
 done
 echo "BENCH-DONE"

@@ -155,7 +155,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_serial: FAILED: the port hung up\n");
 			return 1;
 		}
-		while (p.revents & POLLIN) {
+		/* with nothing outstanding no byte can come: spare the read() */
+		while ((p.revents & POLLIN) && rx < tx) {
 			ssize_t n = read(fd, rbuf, READ_BUF);
 
 			if (n < 0 && errno == EAGAIN)
