@@ -20,7 +20,7 @@ SIZES = (64, 4096, 65536)
 DEPTHS = (1, 16, 64)
 DEVS = ("virtio-simple", "virtio-serial")
 
-echo, memcpy = {}, {}
+rounds, memcpy = {}, {}
 with open(os.path.join(d, "guest.log"), errors="replace") as f:
     for line in f:
         m = re.search(r"BENCH-RESULT (\{.*\})", line)
@@ -31,8 +31,8 @@ with open(os.path.join(d, "guest.log"), errors="replace") as f:
             memcpy[r["result"]["size"]] = r["result"]["mb_per_s"]
         else:
             res = r["result"]
-            echo[(r["device"], res["size"], res["depth"])] = dict(
-                res, interrupts=r["interrupts"], run=r["run"])
+            rounds.setdefault((r["device"], res["size"], res["depth"]), []).append(
+                dict(res, interrupts=r["interrupts"], run=r["run"]))
 
 # kicks: qom-get replies tagged runN-before / runN-after
 counter = {}
@@ -51,16 +51,42 @@ if kick_prop and os.path.exists(qmp_log):
     kick_note = ("virtio-simple has no QOM counter '%s' (%s)"
                  % (kick_prop, errors[0]) if errors and not counter else
                  "QOM counter '%s' of virtio-simple (qom-get)" % kick_prop)
-for (dev, size, depth), r in echo.items():
-    n = max(r["requests"], 1)
-    r["interrupts_per_request"] = r["interrupts"] / n
+
+
+def kicks(dev, r):
     before = counter.get("run%d-before" % r["run"])
     after = counter.get("run%d-after" % r["run"])
-    r["kicks_per_request"] = ((after - before) / n
-                              if dev == "virtio-simple" and None not in (before, after)
-                              else None)
+    if dev != "virtio-simple" or None in (before, after):
+        return None
+    return after - before
 
 
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+# a point is its rounds together: sums for counts and rates, the median of
+# the rounds' percentiles for latency
+echo = {}
+for (dev, size, depth), rs in rounds.items():
+    n = sum(r["requests"] for r in rs)
+    secs = sum(r["seconds"] for r in rs)
+    k = [kicks(dev, r) for r in rs]
+    echo[(dev, size, depth)] = {
+        "size": size, "depth": depth, "rounds": len(rs), "seconds": secs,
+        "requests": n, "errors": sum(r["errors"] for r in rs),
+        "checked_bytes": sum(r["checked_bytes"] for r in rs),
+        "writes": sum(r["writes"] for r in rs),
+        "max_in_flight": max(r["max_in_flight"] for r in rs),
+        "requests_per_s": n / secs, "mb_per_s": n * size / secs / 1e6,
+        "latency_us": {q: median([r["latency_us"][q] for r in rs])
+                       for q in ("p50", "p90", "p99")},
+        "interrupts": sum(r["interrupts"] for r in rs),
+        "interrupts_per_request": sum(r["interrupts"] for r in rs) / max(n, 1),
+        "kicks_per_request": None if None in k else sum(k) / max(n, 1),
+        "per_round": rs,
+    }
 def get(dev, size, depth, key):
     r = echo.get((dev, size, depth))
     if r is None:
@@ -96,7 +122,7 @@ machine = {
     "accel": os.environ.get("VSIMPLE_ACCEL") or env.get("VSIMPLE_ACCEL", "?"),
     "qemu": os.path.basename(os.path.dirname(env.get("VSIMPLE_QEMU", "?"))),
     "guest_kernel": os.path.basename(env.get("VSIMPLE_KERNEL", "?")),
-    "guest": "2 vCPUs, 512 MiB",
+    "guest": "%s vCPUs, 512 MiB" % os.environ.get("BENCH_SMP", "2"),
     "kicks": kick_note,
 }
 
@@ -113,7 +139,10 @@ for s in SIZES:
         fmt(ratio(s, 64, "interrupts_per_request"), "%.2fx")))
 L.append("(latency: below 1x is better; MB/s: above 1x is better)")
 L.append("")
-L.append("raw numbers (%s)" % kick_note)
+L.append("raw numbers (%d rounds per point, the devices alternating; latency: "
+         "median of the rounds' percentiles)"
+         % max((r["rounds"] for r in echo.values()), default=0))
+L.append("kicks: " + kick_note)
 L.append("%-14s %-7s %5s %9s %9s %9s %9s %5s %7s %8s %8s %8s" % (
     "device", "size", "depth", "p50 us", "p99 us", "req/s", "MB/s",
     "out", "req/wr", "irq/req", "kick/req", "memcpy%"))
@@ -182,7 +211,7 @@ print(table, end="")
 results = {
     "machine": machine,
     "memcpy_mb_per_s": {str(s): v for s, v in memcpy.items()},
-    "runs": [dict(r, device=dev) for (dev, s, q), r in sorted(echo.items(),
+    "points": [dict(r, device=dev) for (dev, s, q), r in sorted(echo.items(),
              key=lambda kv: (kv[0][1], kv[0][2], kv[0][0]))],
     "ratios": {size_name(s): {
         "p50_d1": ratio(s, 1, "p50"), "p99_d1": ratio(s, 1, "p99"),

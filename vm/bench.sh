@@ -4,7 +4,10 @@
 # QEMU's socket chardev; the guest side is tests/guest/bench.sh.  Writes
 # build/bench/{guest.log,qmp.log,results.json,table.txt,throughput.png}
 # (vm/bench-report.sh) and prints the table.
-#   VSIMPLE_BENCH_SECONDS   seconds per run (default 3)
+#   VSIMPLE_BENCH_SECONDS   seconds per point and device (default 3), in
+#   VSIMPLE_BENCH_ROUNDS    rounds that alternate the devices (default 3)
+#   VSIMPLE_BENCH_SIZES, VSIMPLE_BENCH_DEPTHS, VSIMPLE_BENCH_SMP
+#                           (defaults "64 4096 65536", "1 16 64", 2)
 #   VSIMPLE_BENCH_KICK_PROP virtio-simple's QOM counter of notifications
 #                           received, read with qom-get (default
 #                           "notifications"; kicks show n/a without it)
@@ -15,6 +18,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 out=$VS_TOP/build/bench
 seconds=${VSIMPLE_BENCH_SECONDS:-3}
+rounds=${VSIMPLE_BENCH_ROUNDS:-3}
+sizes=${VSIMPLE_BENCH_SIZES:-64 4096 65536}
+depths=${VSIMPLE_BENCH_DEPTHS:-1 16 64}
+smp=${VSIMPLE_BENCH_SMP:-2}
 kick_prop=${VSIMPLE_BENCH_KICK_PROP:-notifications}
 echo_bin=$VS_TOP/build/tools/serial-echo
 [ -x "$echo_bin" ] || vs_die "$echo_bin not built (make bench builds it)"
@@ -34,19 +41,19 @@ sock=$tmp/serial.sock
 "$echo_bin" "$sock" 60 2>"$out/serial-echo.log" &
 echo_pid=$!
 
-vs_say "one guest, virtio-simple and virtio-serial; $seconds s per run"
+vs_say "one guest ($smp vCPUs), virtio-simple and virtio-serial; $seconds s per run"
 rc=0
-"$here/run-guest" --timeout 300 \
+"$here/run-guest" --timeout 300 --smp "$smp" \
 	--device virtio-simple-pci,id=vs0 \
 	--device virtio-serial-pci,id=vser0,max_ports=2,vectors=7 \
 	--qemu-arg=-chardev --qemu-arg="socket,id=benchport,path=$sock,server=on,wait=off" \
 	--device virtserialport,bus=vser0.0,chardev=benchport,name=vsimple.bench \
 	--qmp-log "$out/qmp.log" \
-	"$VS_TOP/tests/guest/bench.sh" "$seconds" "64 4096 65536" "1 16 64" "$kick_prop" \
+	"$VS_TOP/tests/guest/bench.sh" "$seconds" "$sizes" "$depths" "$kick_prop" "$rounds" \
 	2>&1 | tee "$out/guest.log" || rc=$?
 wait "$echo_pid" || vs_say "serial-echo: exit $? (see $out/serial-echo.log)"
 echo_pid=
 [ "$rc" -eq 0 ] || vs_die "the guest side failed (exit $rc): see $out/guest.log"
 grep -q '^BENCH-DONE' "$out/guest.log" || vs_die "the guest side did not finish: see $out/guest.log"
 
-"$here/bench-report.sh" "$out" "$kick_prop"
+BENCH_SMP=$smp "$here/bench-report.sh" "$out" "$kick_prop"
