@@ -644,12 +644,18 @@ def irq_section(probe, problems):
     post = irq_block(probe, t1.group(1)) if t1 else []
     c0, c1 = irq_counts(pre), irq_counts(post)
     moved = ["%s +%d" % (k, c1.get(k, 0) - v) for k, v in sorted(c0.items())]
-    req = [k for k in c0 if k.endswith(("-requestq", "-responseq"))
-           and c1.get(k, 0) > c0[k]]
+    delta = dict((k.split("-", 1)[1], c1.get(k, 0) - v)
+                 for k, v in c0.items())
+    # The driver keeps requestq's callback disabled (driver/vsimple_core.c):
+    # its descriptors are reclaimed on submit and with each answer, so only
+    # responseq is expected to move.
+    why = ("; requestq stays still: the driver keeps its callback disabled"
+           if delta.get("requestq") == 0 else "")
     out.append("  trace: %s: a line per vector after the hot-plug; %s "
-               "requests moved %s" % (
-                   "confirmed" if len(req) == 2 else "NOT SEEN",
-                   t0.group(2) if t0 else "no", ", ".join(moved) or "nothing"))
+               "requests moved %s%s" % (
+                   "confirmed" if delta.get("responseq", 0) > 0
+                   else "NOT SEEN", t0.group(2) if t0 else "no",
+                   ", ".join(moved) or "nothing", why))
     out += ["  -- after the hot-plug"] + ["  " + ln for ln in hot]
     if t0:
         out += ["  -- before %s requests (vsimple echo)" % t0.group(2)]
@@ -658,9 +664,8 @@ def irq_section(probe, problems):
     for q in ("config", "requestq", "responseq"):
         if not re.search(r"PCI-MSI.*virtio\d+-%s" % q, "\n".join(hot)):
             problems.append("no PCI-MSI line for %s after the hot-plug" % q)
-    if len(req) != 2:
-        problems.append("burst: the requestq and responseq counts did not "
-                        "both move")
+    if delta.get("responseq", 0) <= 0:
+        problems.append("burst: the responseq count did not move")
     return out
 
 
@@ -729,7 +734,7 @@ def main():
             ("no run of more than 3 identical lines", ("repeated:",)),
             ("each STEP 1..6 has its seed: and trace: confirmed lines",
              ("unconfirmed:",)),
-            ("a burst of requests moves the per-queue MSI-X counts",
+            ("a burst of requests moves responseq's MSI-X count",
              ("burst:",)),
             ("the config ops symbols of the running kernel",
              ("config ops:",)),
