@@ -236,8 +236,11 @@ with open(os.path.join(d, "throughput.dat"), "w") as f:
 EOF
 
 plot=$dir/throughput.png
-if command -v gnuplot >/dev/null; then
-	gnuplot <<EOF
+# a panel with no data (a run with other sizes or depths) stops gnuplot:
+# say so, the table and results.json stand without the plot
+if ! command -v gnuplot >/dev/null; then
+	vs_say "no gnuplot: no plot (vm/install-bench-deps.sh installs it)"
+elif gnuplot 2>"$dir/gnuplot.log" <<EOF
 set terminal pngcairo size 1200,420 font ",10"
 set output "$plot"
 set multiplot layout 1,3 title "ECHO throughput, virtio-simple vs virtio-serial, one guest ($(sed -n 's/^VSIMPLE_ACCEL=//p' "$BENCH_GUEST_ENV" | tr a-z A-Z); compare, do not quote)"
@@ -257,8 +260,9 @@ do for [i=0:2] {
 }
 unset multiplot
 EOF
+then
 	vs_say "plot: $plot"
 else
-	vs_say "no gnuplot: no plot (vm/install-bench-deps.sh installs it)"
+	vs_say "gnuplot failed, plot incomplete (a partial run?): see $dir/gnuplot.log"
 fi
 vs_say "results: $dir/results.json, table: $dir/table.txt"

@@ -27,7 +27,7 @@ echo_bin=$VS_TOP/build/tools/serial-echo
 [ -x "$echo_bin" ] || vs_die "$echo_bin not built (make bench builds it)"
 
 mkdir -p "$out"
-rm -f "$out"/{guest.log,qmp.log,results.json,table.txt,throughput.png}
+rm -f "$out"/{guest.log,qmp.log,results.json,table.txt,throughput.dat,throughput.png,gnuplot.log}
 tmp=$(mktemp -d)
 echo_pid=
 cleanup() {
