@@ -53,13 +53,21 @@ static void virtio_simple_fail(VirtIOSimple *s, const char *what)
 }
 
 /*
- * The transport cannot refuse FEATURES_OK without VERSION_1 (QEMU only
- * validates features of VERSION_1 drivers), so refuse to serve instead.
+ * Serve only a driver that negotiated: it accepted VERSION_1 (the
+ * transport cannot refuse FEATURES_OK without it: QEMU only validates
+ * features of VERSION_1 drivers) and set FEATURES_OK before DRIVER_OK
+ * (the core lets DRIVER_OK through without it).
  */
-static bool virtio_simple_check_version(VirtIOSimple *s)
+static bool virtio_simple_check_negotiation(VirtIOSimple *s)
 {
-    if (!virtio_vdev_has_feature(VIRTIO_DEVICE(s), VIRTIO_F_VERSION_1)) {
+    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+
+    if (!virtio_vdev_has_feature(vdev, VIRTIO_F_VERSION_1)) {
         virtio_simple_fail(s, "driver did not accept VIRTIO_F_VERSION_1");
+        return false;
+    }
+    if (!(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+        virtio_simple_fail(s, "DRIVER_OK without FEATURES_OK");
         return false;
     }
     return true;
@@ -400,7 +408,8 @@ static void virtio_simple_run(void *opaque)
     if (!virtio_simple_ready(s)) {
         return;
     }
-    if (!virtio_queue_empty(s->req_vq) && !virtio_simple_check_version(s)) {
+    if (!virtio_queue_empty(s->req_vq) &&
+        !virtio_simple_check_negotiation(s)) {
         return;
     }
     resp_used = virtio_simple_flush_ready(s);

@@ -1372,6 +1372,43 @@ static void test_no_version_1(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpint(qom_get_int(d.qts, "errors"), ==, 1);
 }
 
+/*
+ * A VERSION_1 driver that sets DRIVER_OK without ever setting FEATURES_OK
+ * skipped feature negotiation: the device must not serve it.
+ */
+static void test_driver_ok_without_features_ok(void *obj, void *data,
+                                               QGuestAllocator *alloc)
+{
+    QVirtioSimple *vs = obj;
+    QVirtioPCIDevice *pci = container_of(vs->vdev, QVirtioPCIDevice, vdev);
+    Dev d = {
+        .vdev = vs->vdev, .alloc = alloc, .qts = pci->pdev->bus->qts,
+    };
+
+    qvirtio_start_device(d.vdev);
+    for (int sel = 0; sel < 2; sel++) {
+        uint64_t f = qvirtio_get_features(d.vdev);
+
+        qpci_io_writel(pci->pdev, pci->bar, pci->common_cfg_offset +
+                       offsetof(struct virtio_pci_common_cfg,
+                                guest_feature_select), sel);
+        qpci_io_writel(pci->pdev, pci->bar, pci->common_cfg_offset +
+                       offsetof(struct virtio_pci_common_cfg, guest_feature),
+                       f >> (32 * sel));
+    }
+    d.vdev->features_negotiated = true;
+    d.req = setup_vq(&d, VIRTIO_SIMPLE_VQ_REQUEST);
+    d.resp = setup_vq(&d, VIRTIO_SIMPLE_VQ_RESPONSE);
+    g_assert_false(dev_status(&d) & VIRTIO_CONFIG_S_FEATURES_OK);
+    d.vdev->bus->set_status(d.vdev, dev_status(&d) |
+                            VIRTIO_CONFIG_S_DRIVER_OK);
+    post_resp(&d, 64, false);
+    send_req(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "a", 1);
+    expect_no_resp(&d, 1000 * 1000);
+    g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, 0);
+    expect_needs_reset_sticks(&d);
+}
+
 static void register_virtio_simple_test(void)
 {
     qos_add_test("config", "virtio-simple", test_config, NULL);
@@ -1433,6 +1470,8 @@ static void register_virtio_simple_test(void)
                  test_bad_req_across_stop, NULL);
     qos_add_test("queue-reset-refused", "virtio-simple",
                  test_queue_reset_refused, NULL);
+    qos_add_test("driver-ok-without-features-ok", "virtio-simple",
+                 test_driver_ok_without_features_ok, NULL);
 }
 
 libqos_init(register_virtio_simple_test);
