@@ -18,16 +18,17 @@
 /* Response buffers kept posted on responseq. */
 #define VSIMPLE_RESP_BUFS	16
 /*
- * Limits, both of max_in_flight: requests at the device, per device; and
- * requests written but whose response is not yet read, per file.  The
- * second bounds the memory held for unread responses by each open file;
- * counting it per file lets no reader stall another's writes.  Tags come
- * from a table of this many slots, so sending allocates nothing under the
- * lock; the slot's generation in the tag's upper bits tells a late answer
- * for an earlier request from one for the slot's current request.
+ * max_in_flight (this, or the ring size if smaller) bounds the requests at
+ * the device; per file, three quarters of it bounds its requests at the
+ * device (so one file leaves slots for others) and all of it bounds its
+ * requests written but not yet read (so a file that does not read stalls
+ * only itself).  Tags come from a table of this many slots, so sending
+ * allocates nothing under the lock; the slot's generation in the tag's
+ * upper bits tells a late answer for an earlier request from one for the
+ * slot's current request.
  */
-#define VSIMPLE_MAX_IN_FLIGHT	64
-#define VSIMPLE_TAG_SLOT_BITS	8
+#define VSIMPLE_TAG_SLOT_BITS	6
+#define VSIMPLE_MAX_IN_FLIGHT	(1 << VSIMPLE_TAG_SLOT_BITS)
 /*
  * Memory held for user space (docs/driver.md): answers of at most a page
  * are copied into buffers of their own size.  A file's unread answers plus
@@ -35,7 +36,7 @@
  * each) stay within VSIMPLE_FILE_BYTES: past it, its writes wait for reads.
  */
 #define VSIMPLE_COPYBREAK		PAGE_SIZE
-#define VSIMPLE_FILE_BYTES		SZ_4M
+#define VSIMPLE_FILE_BYTES		SZ_8M
 
 /* vsimple_main.c: module parameters */
 extern unsigned int vsimple_request_timeout_ms;
@@ -123,6 +124,8 @@ struct vsimple_dev {
 	struct work_struct config_work;
 	struct work_struct recover_work;	/* reset and go on */
 	struct delayed_work watchdog;		/* finds requests past the timeout */
+	u64 watchdog_tag;			/* the oldest, when it last expired */
+	bool watchdog_warned;
 };
 
 struct vsimple_file {
@@ -148,7 +151,7 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
 int vsimple_state_err(struct vsimple_dev *dev);
 bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f);
 void vsimple_fail_all(struct vsimple_dev *dev, int err);
-unsigned long vsimple_oldest_request(struct vsimple_dev *dev);
+struct vsimple_req *vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);
 void vsimple_resp_done(struct virtqueue *vq);
 void vsimple_refill_work(struct work_struct *work);

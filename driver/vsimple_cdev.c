@@ -133,7 +133,12 @@ static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
 			err = -EFAULT;
 			break;
 		}
-		size = VSIMPLE_HDR_LEN + le32_to_cpu(hdr.len);
+		size = VSIMPLE_HDR_LEN + (size_t)le32_to_cpu(hdr.len);
+		/* another thread may have changed the buffer since the check */
+		if (size > n - off || le32_to_cpu(hdr.len) > f->dev->max_payload) {
+			err = -EINVAL;
+			break;
+		}
 		err = vsimple_submit(f->dev, f, NULL, le64_to_cpu(hdr.id),
 				     le16_to_cpu(hdr.op),
 				     ubuf + off + VSIMPLE_HDR_LEN,

@@ -35,10 +35,14 @@ int vsimple_state_err(struct vsimple_dev *dev)
 	return 0;
 }
 
-/* What an answer can pin at most: a whole response buffer. */
+/*
+ * What an answer can pin at most: a whole response buffer, as the
+ * allocator rounds it (16 + 64 KiB takes a 128 KiB block).
+ */
 static size_t vsimple_worst_cost(struct vsimple_dev *dev)
 {
-	return vsimple_buf_size(dev) + sizeof(struct vsimple_req);
+	return kmalloc_size_roundup(vsimple_buf_size(dev)) +
+	       kmalloc_size_roundup(sizeof(struct vsimple_req));
 }
 
 /* The most requests one file may have at the device: not all of them. */
@@ -119,7 +123,7 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		req->len = len;
 		req->err = err;
 		/* what the unread answer pins, charged to its file */
-		req->cost = size + sizeof(*req);
+		req->cost = size + ksize(req);
 		req->owner->unread_bytes += req->cost;
 		dev->unread_bytes += req->cost;
 		list_add_tail(&req->node, &req->owner->responses);
@@ -141,16 +145,16 @@ void vsimple_fail_all(struct vsimple_dev *dev, int err)
 			vsimple_deliver(dev, dev->slots[i], NULL, 0, 0, err);
 }
 
-/* When the oldest request in flight was sent; 0 when none is.  Lock held. */
-unsigned long vsimple_oldest_request(struct vsimple_dev *dev)
+/* The request in flight sent first; NULL when none is.  Lock held. */
+struct vsimple_req *vsimple_oldest_request(struct vsimple_dev *dev)
 {
-	unsigned long oldest = 0;
+	struct vsimple_req *oldest = NULL;
 	unsigned int i;
 
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
 		if (dev->slots[i] &&
-		    (!oldest || time_before(dev->slots[i]->sent, oldest)))
-			oldest = dev->slots[i]->sent;
+		    (!oldest || time_before(dev->slots[i]->sent, oldest->sent)))
+			oldest = dev->slots[i];
 	return oldest;
 }
 
@@ -200,8 +204,8 @@ static struct vsimple_buf *vsimple_copy_small(struct vsimple_dev *dev,
 	struct mem_cgroup *old;
 	struct vsimple_buf *copy;
 
-	if (used > VSIMPLE_COPYBREAK)
-		return NULL;
+	if (used > VSIMPLE_COPYBREAK || (!req->owner && !req->waiter))
+		return NULL;	/* too big, or nobody will read it */
 	old = set_active_memcg(req->owner ? req->owner->memcg : NULL);
 	copy = kmalloc(used, GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	set_active_memcg(old);
@@ -264,10 +268,10 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	buf->hdr.id = cpu_to_le64(req->user_id);
 	copy = vsimple_copy_small(dev, req, buf, used);
 	if (copy) {
-		vsimple_deliver(dev, req, copy, used, len, 0);
+		vsimple_deliver(dev, req, copy, ksize(copy), len, 0);
 		goto recycle;	/* the ring buffer goes straight back */
 	}
-	vsimple_deliver(dev, req, buf, vsimple_buf_size(dev), len, 0);
+	vsimple_deliver(dev, req, buf, ksize(buf), len, 0);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:
@@ -456,8 +460,9 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 
 	if (len > dev->max_payload)
 		return -EMSGSIZE;
-	hdr = kmalloc(VSIMPLE_HDR_LEN + len, GFP_KERNEL);
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	/* charged to the caller: a blocked writer holds its payload */
+	hdr = kmalloc(VSIMPLE_HDR_LEN + len, GFP_KERNEL_ACCOUNT);
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!hdr || !req) {
 		err = -ENOMEM;
 		goto free;
@@ -496,9 +501,9 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	hdr->status = 0;
 	hdr->len = cpu_to_le32(len);
 	sg_init_one(&sg, hdr, VSIMPLE_HDR_LEN + len);
-	/* a descriptor is free (vsimple_slot_free), so this cannot fail */
+	/* a descriptor is free; a surprise removal can still break the ring */
 	err = virtqueue_add_outbuf(dev->req_vq, &sg, 1, hdr, GFP_ATOMIC);
-	if (WARN_ON_ONCE(err))
+	if (err)
 		goto unlock;
 	dev->slots[slot] = req;
 	if (waiter)

@@ -205,25 +205,36 @@ void vsimple_arm_watchdog(struct vsimple_dev *dev)
 				   msecs_to_jiffies(ms));
 }
 
-/* A request unanswered past the timeout means the device is stuck. */
+/*
+ * A request unanswered past the timeout means the device is stuck.  But a
+ * batch may sit un-notified while write() copies its next request from a
+ * slow user page: so the first time, notify the device and give it one
+ * more period; reset only if the same request is still the oldest.
+ */
 static void vsimple_watchdog(struct work_struct *work)
 {
 	struct vsimple_dev *dev = container_of(to_delayed_work(work),
 					       struct vsimple_dev, watchdog);
-	unsigned long timeout, oldest;
 	unsigned int ms = READ_ONCE(vsimple_request_timeout_ms);
+	unsigned long timeout = msecs_to_jiffies(ms);
+	struct vsimple_req *oldest;
 
-	if (!ms)
-		return;
-	timeout = msecs_to_jiffies(ms);
 	spin_lock_irq(&dev->lock);
 	oldest = vsimple_oldest_request(dev);
-	if (oldest && !dev->recovering && time_after_eq(jiffies, oldest + timeout)) {
-		dev_warn(&dev->vdev->dev, "a request got no answer in %u ms\n", ms);
-		vsimple_schedule_recovery(dev);
-	} else if (oldest && !dev->dead) {
+	if (!ms || !oldest || dev->dead || dev->recovering) {
+		dev->watchdog_warned = false;
+	} else if (time_before(jiffies, oldest->sent + timeout)) {
 		queue_delayed_work(system_freezable_wq, &dev->watchdog,
-				   oldest + timeout - jiffies);
+				   oldest->sent + timeout - jiffies);
+	} else if (!dev->watchdog_warned || dev->watchdog_tag != oldest->tag) {
+		dev->watchdog_warned = true;
+		dev->watchdog_tag = oldest->tag;
+		virtqueue_kick(dev->req_vq);
+		queue_delayed_work(system_freezable_wq, &dev->watchdog, timeout);
+	} else {
+		dev_warn(&dev->vdev->dev, "a request got no answer in %u ms\n", ms);
+		dev->watchdog_warned = false;
+		vsimple_schedule_recovery(dev);
 	}
 	spin_unlock_irq(&dev->lock);
 }
@@ -249,11 +260,21 @@ static void vsimple_config_work(struct work_struct *work)
 	sysfs_notify(&dev->node->kobj, NULL, "label");
 }
 
+/*
+ * Checked under the lock: remove() sets dead under it before cancelling
+ * config_work, and a recovery that ends during remove() re-enables config
+ * changes (virtio_config_enable replays a pending one), so nothing may be
+ * queued after that.
+ */
 static void vsimple_config_changed(struct virtio_device *vdev)
 {
 	struct vsimple_dev *dev = vdev->priv;
+	unsigned long flags;
 
-	schedule_work(&dev->config_work);
+	spin_lock_irqsave(&dev->lock, flags);
+	if (!dev->dead)
+		schedule_work(&dev->config_work);
+	spin_unlock_irqrestore(&dev->lock, flags);
 }
 
 static int vsimple_probe(struct virtio_device *vdev)

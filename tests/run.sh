@@ -68,7 +68,7 @@ suite guest-faulty-device guest --append init_on_alloc=0 \
 	--device virtio-simple-pci,x-fault-injection=on build/guest-bin/fault_test
 suite guest-recovery guest --device virtio-simple-pci,x-fault-injection=on \
 	build/guest-bin/recovery_test
-# max-payload 256 KiB, so a file's 4 MiB budget shows after a few answers
+# max-payload 256 KiB, so a file's 8 MiB budget shows after a few answers
 suite guest-data-path guest --device virtio-simple-pci,max-payload=262144 \
 	build/guest-bin/datapath_test
 suite guest-small-rings guest --device virtio-simple-pci,queue-size=2 \

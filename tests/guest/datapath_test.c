@@ -102,7 +102,7 @@ static void test_small_answers_pin_little(void)
 
 /*
  * Big answers: a file's unread answers plus the worst case of what it has
- * at the device stay within 4 MiB, so it stops long before 64 answers.
+ * at the device stay within 8 MiB, so it stops long before 64 answers.
  */
 static void test_file_byte_limit(uint32_t max_payload)
 {
@@ -120,8 +120,8 @@ static void test_file_byte_limit(uint32_t max_payload)
 		bytes = sysfs_u64(0, "unread_bytes");
 		most = bytes > most ? bytes : most;
 	} while (sent > before);	/* nothing at the device, still refused: the limit */
-	tap_check(errno == EAGAIN && sent > 0 && sent < max_in_flight && most <= 4u << 20,
-		  "unread %u-byte answers: the file's writes stop at %u answers, %llu KiB pinned (limit 4096 KiB)",
+	tap_check(errno == EAGAIN && sent > 0 && sent < max_in_flight && most <= 8u << 20,
+		  "unread %u-byte answers: the file's writes stop at %u answers, %llu KiB pinned (limit 8192 KiB)",
 		  max_payload, sent, (unsigned long long)most >> 10);
 	close(fd);
 	free(big);
@@ -148,33 +148,37 @@ static void test_fairness(void)
 	wait_sysfs_u64(0, "in_flight", 0, 10);
 }
 
-/* The ring left without buffers by failing refills: service resumes. */
+/*
+ * The ring left without buffers by failing refills: service resumes.  Big
+ * answers take their ring buffer with them, so round trips run the ring
+ * dry (16 posted, fewer if a refill was still due); the next answer waits.
+ */
 static void test_refill_recovers(uint32_t max_payload)
 {
 	uint8_t *big = calloc(1, max_payload);
 	int fd = open(NODE, O_RDWR);
 	uint64_t f0 = sysfs_u64(0, "refill_failures");
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int got = 0, ok;
+	int got = 0, ok, i;
 	struct resp r;
-	void *q;
+	void *q = NULL;
 
 	write_file(PARAM "test_fail_refill", "1000000");
-	/* a big answer takes its ring buffer with it: 16 are posted */
-	for (int i = 0; i < 16; i++) {
+	for (i = 0; i < 32; i++) {
 		send_req(fd, i, VIRTIO_SIMPLE_OP_ECHO, big, max_payload);
+		if (poll(&p, 1, 5000) != 1)
+			break;		/* no buffer left for this answer */
 		q = recv_resp(fd, &r, max_payload);
 		got += q != NULL;
 		free(q);
 	}
-	send_req(fd, 16, VIRTIO_SIMPLE_OP_ECHO, big, max_payload);
-	ok = got == 16 && wait_sysfs_at_least(0, "refill_failures", f0 + 3, 30);
+	ok = i < 32 && got >= 1 && wait_sysfs_at_least(0, "refill_failures", f0 + 3, 30);
 	tap_check(ok && poll(&p, 1, 0) == 0,
-		  "every refill failing: the ring runs dry, the 17th answer waits, the refill keeps retrying (%d answers, %llu failures)",
+		  "every refill failing: the ring runs dry after %d answers, the next waits, the refill keeps retrying (%llu failures)",
 		  got, (unsigned long long)(sysfs_u64(0, "refill_failures") - f0));
 	write_file(PARAM "test_fail_refill", "0");
 	q = recv_resp(fd, &r, max_payload);
-	tap_check(q && r.id == 16, "once allocation works again, its answer arrives (%s, id %llu)",
+	tap_check(q && r.id == (uint64_t)i, "once allocation works again, its answer arrives (%s, id %llu)",
 		  q ? "answer" : strerror(errno), (unsigned long long)r.id);
 	free(q);
 	close(fd);
