@@ -3,6 +3,7 @@
 #ifndef VSIMPLE_H
 #define VSIMPLE_H
 
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/kref.h>
@@ -28,7 +29,7 @@
  * slot's current request.
  */
 #define VSIMPLE_TAG_SLOT_BITS	6
-#define VSIMPLE_MAX_IN_FLIGHT	(1 << VSIMPLE_TAG_SLOT_BITS)
+#define VSIMPLE_MAX_IN_FLIGHT	BIT(VSIMPLE_TAG_SLOT_BITS)
 /*
  * Memory held for user space (docs/driver.md): answers of at most a page
  * are copied into buffers of their own size.  A file's unread answers plus
