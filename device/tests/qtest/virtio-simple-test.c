@@ -1334,23 +1334,20 @@ static void test_queue_reset_refused(void *obj, void *data,
 }
 
 /*
- * A driver that did not accept VERSION_1 is refused service: QEMU only sets
- * NEEDS_RESET for VERSION_1 drivers, so what shows is that no request is
- * taken and nothing is answered.
+ * A driver that writes the offered features less @drop itself (libqos
+ * insists on negotiating VERSION_1 for modern devices) and sets DRIVER_OK
+ * without FEATURES_OK, then sends one ECHO, which must get no answer.
  */
-static void test_no_version_1(void *obj, void *data, QGuestAllocator *alloc)
+static void start_unnegotiated(Dev *d, void *obj, QGuestAllocator *alloc,
+                               uint64_t drop)
 {
     QVirtioSimple *vs = obj;
     QVirtioPCIDevice *pci = container_of(vs->vdev, QVirtioPCIDevice, vdev);
-    Dev d = {
-        .vdev = vs->vdev, .alloc = alloc, .qts = pci->pdev->bus->qts,
-    };
 
-    /* libqos insists on VERSION_1 for modern devices: write the features */
-    qvirtio_start_device(d.vdev);
+    *d = (Dev) { .vdev = vs->vdev, .alloc = alloc, .qts = pci->pdev->bus->qts };
+    qvirtio_start_device(d->vdev);
     for (int sel = 0; sel < 2; sel++) {
-        uint64_t f = qvirtio_get_features(d.vdev) &
-                     ~(1ull << VIRTIO_F_VERSION_1);
+        uint64_t f = qvirtio_get_features(d->vdev) & ~drop;
 
         qpci_io_writel(pci->pdev, pci->bar, pci->common_cfg_offset +
                        offsetof(struct virtio_pci_common_cfg,
@@ -1359,14 +1356,27 @@ static void test_no_version_1(void *obj, void *data, QGuestAllocator *alloc)
                        offsetof(struct virtio_pci_common_cfg, guest_feature),
                        f >> (32 * sel));
     }
-    d.vdev->features_negotiated = true;
-    d.req = setup_vq(&d, VIRTIO_SIMPLE_VQ_REQUEST);
-    d.resp = setup_vq(&d, VIRTIO_SIMPLE_VQ_RESPONSE);
-    d.vdev->bus->set_status(d.vdev, dev_status(&d) |
-                            VIRTIO_CONFIG_S_DRIVER_OK);
-    post_resp(&d, 64, false);
-    send_req(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "a", 1);
-    expect_no_resp(&d, 1000 * 1000);
+    d->vdev->features_negotiated = true;
+    d->req = setup_vq(d, VIRTIO_SIMPLE_VQ_REQUEST);
+    d->resp = setup_vq(d, VIRTIO_SIMPLE_VQ_RESPONSE);
+    g_assert_false(dev_status(d) & VIRTIO_CONFIG_S_FEATURES_OK);
+    d->vdev->bus->set_status(d->vdev, dev_status(d) |
+                             VIRTIO_CONFIG_S_DRIVER_OK);
+    post_resp(d, 64, false);
+    send_req(d, 1, VIRTIO_SIMPLE_OP_ECHO, "a", 1);
+    expect_no_resp(d, 1000 * 1000);
+}
+
+/*
+ * A driver that did not accept VERSION_1 is refused service: QEMU only sets
+ * NEEDS_RESET for VERSION_1 drivers, so what shows is that no request is
+ * taken and nothing is answered.
+ */
+static void test_no_version_1(void *obj, void *data, QGuestAllocator *alloc)
+{
+    Dev d;
+
+    start_unnegotiated(&d, obj, alloc, 1ull << VIRTIO_F_VERSION_1);
     g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 0);
     g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, 0);
     g_assert_cmpint(qom_get_int(d.qts, "errors"), ==, 1);
@@ -1379,32 +1389,9 @@ static void test_no_version_1(void *obj, void *data, QGuestAllocator *alloc)
 static void test_driver_ok_without_features_ok(void *obj, void *data,
                                                QGuestAllocator *alloc)
 {
-    QVirtioSimple *vs = obj;
-    QVirtioPCIDevice *pci = container_of(vs->vdev, QVirtioPCIDevice, vdev);
-    Dev d = {
-        .vdev = vs->vdev, .alloc = alloc, .qts = pci->pdev->bus->qts,
-    };
+    Dev d;
 
-    qvirtio_start_device(d.vdev);
-    for (int sel = 0; sel < 2; sel++) {
-        uint64_t f = qvirtio_get_features(d.vdev);
-
-        qpci_io_writel(pci->pdev, pci->bar, pci->common_cfg_offset +
-                       offsetof(struct virtio_pci_common_cfg,
-                                guest_feature_select), sel);
-        qpci_io_writel(pci->pdev, pci->bar, pci->common_cfg_offset +
-                       offsetof(struct virtio_pci_common_cfg, guest_feature),
-                       f >> (32 * sel));
-    }
-    d.vdev->features_negotiated = true;
-    d.req = setup_vq(&d, VIRTIO_SIMPLE_VQ_REQUEST);
-    d.resp = setup_vq(&d, VIRTIO_SIMPLE_VQ_RESPONSE);
-    g_assert_false(dev_status(&d) & VIRTIO_CONFIG_S_FEATURES_OK);
-    d.vdev->bus->set_status(d.vdev, dev_status(&d) |
-                            VIRTIO_CONFIG_S_DRIVER_OK);
-    post_resp(&d, 64, false);
-    send_req(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "a", 1);
-    expect_no_resp(&d, 1000 * 1000);
+    start_unnegotiated(&d, obj, alloc, 0);
     g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, 0);
     expect_needs_reset_sticks(&d);
 }
