@@ -23,16 +23,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "guest_util.h"
 
 #define READ_BUF (256 * 1024)
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -50,7 +43,7 @@ static void die(const char *what)
 /* Wait until the host end is connected (the port reports POLLHUP before). */
 static void wait_host(int fd)
 {
-	double end = now_s() + 30;
+	double end = mono_s() + 30;
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -59,7 +52,7 @@ static void wait_host(int fd)
 			die("poll");
 		if (!(p.revents & POLLHUP) && (p.revents & POLLOUT))
 			return;
-		if (now_s() > end) {
+		if (mono_s() > end) {
 			fprintf(stderr, "bench_serial: FAILED: the host end of the "
 				"port never connected (is serial-echo running?)\n");
 			exit(1);
@@ -110,12 +103,12 @@ int main(int argc, char **argv)
 	memcpy(images + span, images, span);
 	wait_host(fd);
 
-	start = now_s();
+	start = mono_s();
 	end = start + seconds;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		uint64_t done = rx / size;	/* requests echoed in full */
-		double t = now_s();
+		double t = mono_s();
 
 		if (t >= end && rx == tx)
 			break;
@@ -144,7 +137,7 @@ int main(int argc, char **argv)
 			writes++;
 			if ((tx + size - 1) / size - done > max_in_flight)
 				max_in_flight = (tx + size - 1) / size - done;
-			t = now_s();
+			t = mono_s();
 		}
 		if (poll(&p, 1, 10000) <= 0) {
 			fprintf(stderr, "bench_serial: FAILED: no progress for 10 s "
@@ -188,12 +181,12 @@ int main(int argc, char **argv)
 					}
 					cap_lat *= 2;
 				}
-				lat[nlat++] = now_s() - sent_at[q % depth];
+				lat[nlat++] = mono_s() - sent_at[q % depth];
 			}
 			rx += n;
 		}
 	}
-	seconds = now_s() - start;
+	seconds = mono_s() - start;
 	qsort(lat, nlat, sizeof(*lat), cmp_double);
 #define PCT(p) (nlat ? lat[(size_t)((nlat - 1) * (p))] * 1e6 : 0)
 	printf("{\"op\": 1, \"size\": %lu, \"depth\": %lu, \"seconds\": %.3f, "

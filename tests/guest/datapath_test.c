@@ -27,16 +27,6 @@
 
 static uint32_t max_in_flight;
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int ok = f && fputs(text, f) >= 0;
-
-	if (f && fclose(f))
-		ok = 0;
-	return ok;
-}
-
 static uint64_t mem_available_kib(void)
 {
 	unsigned long long kib = 0;

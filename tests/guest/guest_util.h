@@ -110,6 +110,17 @@ static inline double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Write @text to a sysfs or procfs file; true when it was taken. */
+static inline int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok;
+}
+
 /* Wait for @path to exist (the driver loads asynchronously at boot). */
 static inline int wait_for_path(const char *path, int secs)
 {

@@ -67,16 +67,6 @@ static void bound_virtio_dev(char *out, size_t n)
 	snprintf(out, n, "%s", basename(link));
 }
 
-static void write_file(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(s, f);
-		fclose(f);
-	}
-}
-
 static void qmp(const char *json)
 {
 	/* vm/run-guest runs this on the host's QMP socket */

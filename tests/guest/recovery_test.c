@@ -27,16 +27,6 @@
 #define CHILDREN 3
 #define PER_CHILD 200
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int ok = f && fputs(text, f) >= 0;
-
-	if (f && fclose(f))
-		ok = 0;
-	return ok;
-}
-
 /*
  * One loader: depth-4 ECHOs on a file of its own.  Exit status: 0 when
  * every request was answered with its own bytes or failed with EIO, and at
