@@ -12,6 +12,8 @@ pkgs=(
 	build-essential ninja-build meson pkg-config python3 python3-venv
 	libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev flex bison
 	dpkg-dev
+	# user networking (-netdev user) in the plain build, for docs/usage.md
+	libslirp-dev
 	# sanitizer build of QEMU for the qtests
 	clang libclang-rt-14-dev
 	# kernel module build and checks
