@@ -9,7 +9,11 @@ LIB_HEADERS := tools/lib/libvsimple.h
 
 # The distro kernel the driver and the guest use, resolved once per make
 # run (on first use) and handed to every script, so they cannot disagree.
+# Not for install/uninstall (install.mk): they use the running kernel, and
+# an exported variable is expanded for every recipe (an apt look-up).
+ifneq ($(filter-out install uninstall install-% uninstall-%,$(or $(MAKECMDGOALS),all)),)
 export VSIMPLE_KVER = $(eval VSIMPLE_KVER := $(shell vm/kernel-version.sh))$(VSIMPLE_KVER)
+endif
 
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/guest/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
@@ -102,3 +106,6 @@ fresh-check:
 clean:
 	-$(MAKE) -C driver clean
 	rm -rf $(BUILD)
+
+# make install / uninstall (the running kernel), install-dkms, install-qemu
+include install.mk

@@ -20,6 +20,9 @@ pkgs=(
 	kmod bc sparse perl
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
+	# make install tested in a systemd guest (tests/install-guest.sh):
+	# its root file system, its disk image; dkms.conf built by dkms
+	debootstrap e2fsprogs dkms
 	# firmware for the guest (BIOS, -kernel boot option ROMs)
 	seabios qemu-system-data ipxe-qemu
 )
