@@ -49,19 +49,14 @@ cp -a "$kdir/$mdir/kernel/drivers/virtio" "$root/$mdir/kernel/drivers/"
 cp -a "$kdir/$mdir"/kernel/drivers/char/virtio_console.ko* "$root/$mdir/kernel/drivers/char/"
 cp "$kdir/$mdir"/modules.{builtin,builtin.modinfo,order} "$root/$mdir/"
 
-# our module, compressed the way this kernel's config expects
-config="$kdir/boot/config-$kver"
-mkdir -p "$root/$mdir/extra"
-if grep -q '^CONFIG_MODULE_COMPRESS_ZSTD=y' "$config"; then
-	zstd -q -19 -o "$root/$mdir/extra/virtio-simple.ko.zst" "$ko"
-elif grep -q '^CONFIG_MODULE_COMPRESS_XZ=y' "$config"; then
-	xz -C crc32 --lzma2=dict=1MiB -c "$ko" > "$root/$mdir/extra/virtio-simple.ko.xz"
-elif grep -q '^CONFIG_MODULE_COMPRESS_GZIP=y' "$config"; then
-	gzip -9 -c "$ko" > "$root/$mdir/extra/virtio-simple.ko.gz"
-else
-	cp "$ko" "$root/$mdir/extra/virtio-simple.ko"
-fi
-depmod -b "$root" "$kver"
+# our module, installed as `make install` does (driver/Makefile's
+# modules_install: Kbuild compresses it as this kernel's config says, then
+# depmod), into the initramfs root; GUEST_KBUILD is the kernel build tree
+# (default GUEST_KDIR/build if there is one, else the distro headers)
+kbuild=${GUEST_KBUILD:-/usr/src/linux-headers-$kver}
+[ -z "${GUEST_KDIR:-}" ] || [ ! -d "$GUEST_KDIR/build" ] || kbuild=${GUEST_KBUILD:-$GUEST_KDIR/build}
+make -s -C "$(dirname "$ko")" -f "$VS_TOP/driver/Makefile" KVER="$kver" KDIR="$kbuild" \
+	INSTALL_MOD_PATH="$root" modules_install >&2
 grep -q '^alias virtio:d0000003Fv\* virtio_simple$' "$root/$mdir/modules.alias" ||
 	vs_die "depmod did not record virtio-simple's modalias"
 
