@@ -27,6 +27,19 @@ vs_lock_cache() {
 	export VS_CACHE_LOCKED=$VS_CACHE
 }
 
+# Lock one cache entry (a path) instead of the whole cache, for long builds
+# (the debug kernel) that must not hold up everyone's QEMU builds.  Held on
+# a fresh fd until the calling script exits.
+vs_lock_entry() {
+	local fd
+	mkdir -p "$(dirname "$1")"
+	exec {fd}>>"$1.lock"
+	if ! flock -n "$fd"; then
+		vs_say "waiting for another build of $1"
+		flock "$fd"
+	fi
+}
+
 # apt-get update once per boot of the host, so package look-ups work on a
 # fresh machine without refreshing the lists on every make.
 vs_apt_update() {
