@@ -6,6 +6,11 @@
 #   FLAVOUR=plain (default): qemu-system-x86_64 for the guest, with slirp
 #   FLAVOUR=asan: AddressSanitizer + UBSan build of qemu-system-x86_64 and
 #                 the qos-test qtest binary
+#   VSIMPLE_QEMU_SCRATCH=NAME with VSIMPLE_QEMU_OVERLAYS="WIRE.sh ...": QEMU
+#                 for other trees (docs/extending.md's example, vm/new-device
+#                 copies), built from a private copy of the source with those
+#                 wire-into-qemu.sh scripts applied, never the shared source
+#                 this tree's build uses; qos-test is built too
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -13,7 +18,22 @@ vs_lock_cache
 
 flavour=${FLAVOUR:-plain}
 src=$("$here/fetch-qemu.sh")
-"$VS_TOP/device/wire-into-qemu.sh" "$src"
+ver=$(basename "$src")
+overlays=("$VS_TOP/device/wire-into-qemu.sh")
+scratch=${VSIMPLE_QEMU_SCRATCH:-}
+if [ -n "$scratch" ]; then
+	read -ra overlays <<<"${VSIMPLE_QEMU_OVERLAYS:?VSIMPLE_QEMU_OVERLAYS: no wire-into-qemu.sh given}"
+	copy="$VS_CACHE/qemu-src-scratch/$ver-$scratch"
+	if [ ! -f "$copy/.copied" ]; then
+		vs_say "copying the QEMU source for $scratch"
+		rm -rf "$copy" "$copy.tmp" && mkdir -p "$(dirname "$copy")"
+		cp -a "$src" "$copy.tmp" && mv "$copy.tmp" "$copy" && touch "$copy/.copied"
+	fi
+	src=$copy
+fi
+for wire in "${overlays[@]}"; do
+	"$wire" "$src"
+done
 
 conf=(
 	--target-list=x86_64-softmmu
@@ -23,6 +43,7 @@ conf=(
 	--enable-trace-backends=log
 )
 targets=(qemu-system-x86_64)
+[ -z "$scratch" ] || targets+=(tests/qtest/qos-test)
 case "$flavour" in
 # slirp (-netdev user) for a disk-image guest outside the harness
 # (docs/usage.md); only here, so the sanitizer build's key stays the same
@@ -34,9 +55,8 @@ asan)
 *) vs_die "unknown FLAVOUR=$flavour" ;;
 esac
 
-ver=$(basename "$src")
-key=$( { cat "$VS_TOP/device/wire-into-qemu.sh"; echo "${conf[*]}"; } | sha256sum | cut -c1-12)
-build="$VS_CACHE/qemu-build/$ver-$flavour-$key"
+key=$( { cat "${overlays[@]}"; echo "${conf[*]}"; } | sha256sum | cut -c1-12)
+build="$VS_CACHE/qemu-build/$ver-$flavour${scratch:+-$scratch}-$key"
 mkdir -p "$build"
 if [ ! -f "$build/build.ninja" ]; then
 	vs_say "configuring QEMU $ver ($flavour) in $build"
