@@ -84,6 +84,12 @@ demo: guest
 check: guest host-tests tools
 	tests/run.sh
 
+# A renamed copy of the whole project to start your own device from
+# (docs/extending.md): make new-device NAME=foo ID=62 [DIR=../virtio-foo]
+.PHONY: new-device
+new-device:
+	vm/new-device "$(NAME)" "$(ID)" $(if $(DIR),"$(DIR)")
+
 # The seed's probe path, STEP 1..6, from a real kernel trace
 trace: guest
 	vm/trace.sh
