@@ -82,6 +82,7 @@ static void virtio_simple_pci_instance_init(Object *obj)
     VirtIOSimplePCI *dev = VIRTIO_SIMPLE_PCI(obj);
     static const char *const runtime_props[] = {
         "label", "requests", "responses", "errors", "bytes-in", "bytes-out",
+        "notifications",
     };
     int i;
 

@@ -878,6 +878,29 @@ static void test_counters(void *obj, void *data, QGuestAllocator *alloc)
     dev_stop(&d);
 }
 
+/*
+ * "notifications" counts every kick the device receives.  Without
+ * EVENT_IDX the driver kicks every time: two calls are two kicks of each
+ * queue (one queue's kicks do not merge with the other's).  Starting the
+ * ioeventfds at DRIVER_OK polls each queue once, which counts too.
+ */
+static void test_notifications(void *obj, void *data, QGuestAllocator *alloc)
+{
+    int64_t n0;
+    Dev d;
+
+    dev_init(&d, obj, alloc);
+    dev_start_features(&d, ~(1ull << VIRTIO_RING_F_EVENT_IDX));
+    qvirtio_set_driver_ok(d.vdev);
+    n0 = qom_get_int(d.qts, "notifications");
+    g_assert_cmpint(n0, <=, VIRTIO_SIMPLE_VQ_MAX);
+    g_free(call(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "a", 1, 64).payload);
+    g_assert_cmpint(qom_get_int(d.qts, "notifications"), ==, n0 + 2);
+    g_free(call(&d, 2, VIRTIO_SIMPLE_OP_ECHO, "b", 1, 64).payload);
+    g_assert_cmpint(qom_get_int(d.qts, "notifications"), ==, n0 + 4);
+    dev_stop(&d);
+}
+
 static void test_indirect(void *obj, void *data, QGuestAllocator *alloc)
 {
     struct virtio_simple_hdr hdr = {
@@ -1410,6 +1433,7 @@ static void register_virtio_simple_test(void)
                  NULL);
     qos_add_test("config-change", "virtio-simple", test_config_change, NULL);
     qos_add_test("counters", "virtio-simple", test_counters, NULL);
+    qos_add_test("notifications", "virtio-simple", test_notifications, NULL);
     qos_add_test("migration", "virtio-simple", test_migration, NULL);
     qos_add_test("migration-answer-waiting", "virtio-simple",
                  test_migration_answer_waiting, NULL);

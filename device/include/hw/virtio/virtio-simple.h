@@ -35,6 +35,7 @@ typedef struct VirtIOSimpleStats {
     uint64_t errors;            /* non-OK responses + transport errors */
     uint64_t bytes_in;          /* request payload bytes */
     uint64_t bytes_out;         /* response payload bytes */
+    uint64_t notifications;     /* queue notifications (kicks) received */
 } VirtIOSimpleStats;
 
 struct VirtIOSimple {
