@@ -16,8 +16,13 @@
 #include <uapi/virtio_simple.h>
 
 #define VSIMPLE_HDR_LEN		sizeof(struct virtio_simple_hdr)
-/* Response buffers kept posted on responseq. */
-#define VSIMPLE_RESP_BUFS	16
+/*
+ * Response buffers kept posted on responseq: one per request that can be
+ * in flight, within about VSIMPLE_RESP_BYTES of payload chunks, but never
+ * fewer than VSIMPLE_RESP_BUFS_MIN (nor more than fit in the ring).
+ */
+#define VSIMPLE_RESP_BUFS_MIN	16
+#define VSIMPLE_RESP_BYTES	SZ_4M
 /*
  * max_in_flight (this, or the ring size if smaller) bounds the requests at
  * the device; per file, three quarters of it bounds its requests at the
@@ -31,10 +36,11 @@
 #define VSIMPLE_TAG_SLOT_BITS	6
 #define VSIMPLE_MAX_IN_FLIGHT	BIT(VSIMPLE_TAG_SLOT_BITS)
 /*
- * Memory held for user space (docs/driver.md): answers of at most a page
- * are copied into buffers of their own size.  A file's unread answers plus
- * the worst case of its requests at the device (a whole response buffer
- * each) stay within VSIMPLE_FILE_BYTES: past it, its writes wait for reads.
+ * Memory held for user space (docs/driver.md): answers whose copy fits in
+ * a page are copied into buffers of their own size; a bigger one keeps
+ * only the payload chunks it filled.  A file's unread answers plus the
+ * worst case of its requests at the device (a whole response buffer each)
+ * stay within VSIMPLE_FILE_BYTES: past it, its writes wait for reads.
  */
 #define VSIMPLE_COPYBREAK		PAGE_SIZE
 #define VSIMPLE_FILE_BYTES		SZ_8M
@@ -44,10 +50,21 @@ extern unsigned int vsimple_request_timeout_ms;
 extern unsigned int vsimple_test_fail_init;
 extern unsigned int vsimple_test_fail_refill;
 
-/* A responseq buffer: header + max_payload bytes. */
+/*
+ * A response.  Posted on responseq it is the header plus payload chunks
+ * of dev->chunk_size bytes (a page when the ring allows: no high-order
+ * allocation), room for max_payload bytes; an answer keeps only the chunks
+ * it filled.  An answer copied out of the ring has no chunks: its payload
+ * follows the header in data[].
+ */
 struct vsimple_buf {
 	struct virtio_simple_hdr hdr;
-	u8 payload[];
+	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
+	unsigned int order;		/* of each chunk's pages */
+	union {
+		DECLARE_FLEX_ARRAY(struct page *, chunk);
+		DECLARE_FLEX_ARRAY(u8, data);
+	};
 };
 
 /* A synchronous caller waiting for one response. */
@@ -69,6 +86,7 @@ struct vsimple_req {
 	u16 op;
 	u64 user_id;			/* the caller's id, given back */
 	struct vsimple_file *owner;	/* stream request (NULL once closed) */
+	struct vsimple_file *file;	/* whose share of the device it uses */
 	struct vsimple_waiter *waiter;	/* or synchronous call */
 	struct list_head node;		/* in owner->responses once answered */
 	int err;			/* -EIO/-ENODEV: failed, no response */
@@ -95,6 +113,9 @@ struct vsimple_dev {
 	struct virtqueue *req_vq;
 	struct virtqueue *resp_vq;
 	u32 max_payload;
+	unsigned int chunk_order;	/* response payload chunks: pages << it */
+	unsigned int chunks;		/* per response buffer */
+	struct scatterlist *resp_sg;	/* chunks + 1 entries, under lock */
 	int minor;
 	struct device *node;		/* /dev/virtio-simpleN */
 
@@ -114,7 +135,10 @@ struct vsimple_dev {
 	size_t unread_bytes;		/* what those pin */
 	unsigned int max_in_flight;
 	unsigned int req_ring, resp_ring;	/* sizes, for IOC_INFO */
+	unsigned int resp_bufs;		/* response buffers to keep posted */
 	unsigned int resp_missing;	/* buffers to post again */
+	struct list_head spare;		/* chunks an answer did not fill */
+	unsigned int nspare;
 	unsigned long refill_backoff;	/* jiffies before the next try */
 	wait_queue_head_t write_wq;	/* writers waiting for a slot */
 	struct list_head files;
@@ -141,16 +165,20 @@ struct vsimple_file {
 };
 
 /* vsimple_core.c: requests and responses */
-int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
+int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
 		   const void __user *upayload, u32 len, bool nonblock,
 		   bool more);
 void vsimple_kick_requests(struct vsimple_dev *dev);
-int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
-		 u32 len, struct vsimple_waiter *w);
+int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
+		 const void __user *ureq, u32 len, struct vsimple_waiter *w);
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
+void vsimple_free_buf(struct vsimple_buf *buf);
+int vsimple_copy_payload(void __user *to, const struct vsimple_buf *buf,
+			 u32 len);
 int vsimple_state_err(struct vsimple_dev *dev);
-bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f);
+bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
+		       bool stream);
 void vsimple_fail_all(struct vsimple_dev *dev, int err);
 struct vsimple_req *vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);
@@ -158,6 +186,7 @@ void vsimple_resp_done(struct virtqueue *vq);
 void vsimple_refill_work(struct work_struct *work);
 int vsimple_fill_resp_queue(struct vsimple_dev *dev);
 void vsimple_free_unused(struct vsimple_dev *dev);
+void vsimple_free_spare(struct vsimple_dev *dev);
 
 /* vsimple_main.c: probe, remove, power management, recovery */
 void vsimple_dev_put(struct vsimple_dev *dev);

@@ -71,8 +71,10 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 		vsimple_resp_consumed(f, req);
 	}
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
-		if (dev->slots[i] && dev->slots[i]->owner == f)
+		if (dev->slots[i] && dev->slots[i]->file == f) {
 			dev->slots[i]->owner = NULL;
+			dev->slots[i]->file = NULL;
+		}
 	spin_unlock_irq(&dev->lock);
 	mem_cgroup_put(f->memcg);
 	kfree(f);
@@ -201,7 +203,8 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	list_del(&req->node);
 	spin_unlock_irq(&dev->lock);
 
-	if (copy_to_user(ubuf, req->buf, total)) {
+	if (copy_to_user(ubuf, &req->buf->hdr, VSIMPLE_HDR_LEN) ||
+	    vsimple_copy_payload(ubuf + VSIMPLE_HDR_LEN, req->buf, req->len)) {
 		spin_lock_irq(&dev->lock);
 		list_add(&req->node, &f->responses);
 		spin_unlock_irq(&dev->lock);
@@ -230,7 +233,7 @@ static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
 	if (!list_empty(&f->responses))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	/* the same test as write()'s, so POLLOUT means it will not block */
-	if (!dev->dead && !dev->broken && vsimple_slot_free(dev, f))
+	if (!dev->dead && !dev->broken && vsimple_slot_free(dev, f, true))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock_irq(&dev->lock);
 	return mask;
@@ -255,7 +258,7 @@ static long vsimple_ioctl_info(struct vsimple_dev *dev, void __user *arg)
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long vsimple_ioctl_call(struct vsimple_dev *dev, void __user *arg)
+static long vsimple_ioctl_call(struct vsimple_file *f, void __user *arg)
 {
 	struct virtio_simple_call call;
 	struct vsimple_waiter w;
@@ -263,7 +266,7 @@ static long vsimple_ioctl_call(struct vsimple_dev *dev, void __user *arg)
 
 	if (copy_from_user(&call, arg, sizeof(call)))
 		return -EFAULT;
-	err = vsimple_call(dev, call.op, u64_to_user_ptr(call.req_buf),
+	err = vsimple_call(f->dev, f, call.op, u64_to_user_ptr(call.req_buf),
 			   call.req_len, &w);
 	if (err)
 		return err;
@@ -271,10 +274,10 @@ static long vsimple_ioctl_call(struct vsimple_dev *dev, void __user *arg)
 	call.resp_len = w.len;
 	if (w.len > call.resp_cap)
 		err = -EMSGSIZE;
-	else if (copy_to_user(u64_to_user_ptr(call.resp_buf), w.buf->payload,
-			      w.len))
-		err = -EFAULT;
-	kfree(w.buf);
+	else
+		err = vsimple_copy_payload(u64_to_user_ptr(call.resp_buf),
+					   w.buf, w.len);
+	vsimple_free_buf(w.buf);
 	if (copy_to_user(arg, &call, sizeof(call)))
 		return -EFAULT;
 	return err;
@@ -289,7 +292,7 @@ static long vsimple_ioctl(struct file *filp, unsigned int cmd,
 	case VIRTIO_SIMPLE_IOC_INFO:
 		return vsimple_ioctl_info(f->dev, (void __user *)arg);
 	case VIRTIO_SIMPLE_IOC_CALL:
-		return vsimple_ioctl_call(f->dev, (void __user *)arg);
+		return vsimple_ioctl_call(f, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include "vsimple.h"
 
 static size_t vsimple_buf_size(struct vsimple_dev *dev)
@@ -35,13 +36,21 @@ int vsimple_state_err(struct vsimple_dev *dev)
 	return 0;
 }
 
+static size_t vsimple_chunk_size(const struct vsimple_buf *buf)
+{
+	return PAGE_SIZE << buf->order;
+}
+
 /*
- * What an answer can pin at most: a whole response buffer, as the
- * allocator rounds it (16 + 64 KiB takes a 128 KiB block).
+ * What an answer can pin at most: a whole response buffer (its struct, as
+ * the allocator rounds it, and every chunk) and the request's bookkeeping.
  */
 static size_t vsimple_worst_cost(struct vsimple_dev *dev)
 {
-	return kmalloc_size_roundup(vsimple_buf_size(dev)) +
+	struct vsimple_buf *buf = NULL;
+
+	return kmalloc_size_roundup(struct_size(buf, chunk, dev->chunks)) +
+	       ((size_t)dev->chunks << (PAGE_SHIFT + dev->chunk_order)) +
 	       kmalloc_size_roundup(sizeof(struct vsimple_req));
 }
 
@@ -64,16 +73,20 @@ static void vsimple_reclaim_requests(struct vsimple_dev *dev)
 /*
  * A slot at the device, a descriptor in requestq (reclaimed here, on the
  * submit path, so a full ring waits instead of failing with -ENOSPC), and
- * a slot in @f (NULL: a synchronous call).  Lock held.
+ * room in @f: its share of the device, for a stream request (@stream) or
+ * a synchronous call alike, and for a stream request its unread limits.
+ * Lock held.
  */
-bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
+bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
+		       bool stream)
 {
 	if (dev->recovering || dev->in_flight >= dev->max_in_flight)
 		return false;
-	if (f && (f->pending >= dev->max_in_flight ||
-		  f->at_device >= vsimple_file_share(dev) ||
-		  f->unread_bytes + (f->at_device + 1) * vsimple_worst_cost(dev) >
-		  VSIMPLE_FILE_BYTES))
+	if (f->at_device >= vsimple_file_share(dev))
+		return false;
+	if (stream && (f->pending >= dev->max_in_flight ||
+		       f->unread_bytes + (f->at_device + 1) *
+		       vsimple_worst_cost(dev) > VSIMPLE_FILE_BYTES))
 		return false;
 	if (!dev->req_vq->num_free)
 		vsimple_reclaim_requests(dev);
@@ -81,9 +94,10 @@ bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f)
 }
 
 /* Wait condition: a slot is free, or waiting is pointless.  Lock held. */
-static bool vsimple_writable(struct vsimple_dev *dev, struct vsimple_file *f)
+static bool vsimple_writable(struct vsimple_dev *dev, struct vsimple_file *f,
+			     bool stream)
 {
-	return vsimple_state_err(dev) || vsimple_slot_free(dev, f);
+	return vsimple_state_err(dev) || vsimple_slot_free(dev, f, stream);
 }
 
 /* A queued response was read or failed: free it and its file slot. */
@@ -92,7 +106,7 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 	f->dev->unread--;
 	f->dev->unread_bytes -= req->cost;
 	f->unread_bytes -= req->cost;
-	kfree(req->buf);
+	vsimple_free_buf(req->buf);
 	kfree(req);
 	f->pending--;
 	wake_up_interruptible(&f->dev->write_wq);
@@ -107,8 +121,8 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 {
 	dev->slots[req->tag & (VSIMPLE_MAX_IN_FLIGHT - 1)] = NULL;
 	dev->in_flight--;
-	if (req->owner)
-		req->owner->at_device--;
+	if (req->file)
+		req->file->at_device--;
 	wake_up_interruptible(&dev->write_wq);
 	if (req->waiter) {
 		struct vsimple_waiter *w = req->waiter;
@@ -130,7 +144,7 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		dev->unread++;
 		wake_up_interruptible(&req->owner->read_wq);
 	} else {
-		kfree(buf);
+		vsimple_free_buf(buf);
 		kfree(req);
 	}
 }
@@ -166,13 +180,67 @@ static struct vsimple_req *vsimple_find(struct vsimple_dev *dev, u64 tag)
 	return req && req->tag == tag ? req : NULL;
 }
 
+void vsimple_free_buf(struct vsimple_buf *buf)
+{
+	if (!buf)
+		return;
+	while (buf->nchunks)
+		__free_pages(buf->chunk[--buf->nchunks], buf->order);
+	kfree(buf);
+}
+
+/*
+ * A response buffer with room for max_payload bytes.  Process context
+ * only.  The chunks are order-0 pages unless the ring is too small for
+ * that many (vsimple_resp_layout()): first the spare ones, which no answer
+ * used, then new ones, zeroed (see vsimple_complete()).
+ */
+static struct vsimple_buf *vsimple_alloc_resp_buf(struct vsimple_dev *dev)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	struct vsimple_buf *buf;
+	struct page *page;
+
+	buf = kzalloc(struct_size(buf, chunk, dev->chunks), gfp);
+	if (!buf)
+		return NULL;
+	buf->order = dev->chunk_order;
+	spin_lock_irq(&dev->lock);
+	while (buf->nchunks < dev->chunks && dev->nspare) {
+		page = list_first_entry(&dev->spare, struct page, lru);
+		list_del(&page->lru);
+		dev->nspare--;
+		buf->chunk[buf->nchunks++] = page;
+	}
+	spin_unlock_irq(&dev->lock);
+	while (buf->nchunks < dev->chunks) {
+		page = alloc_pages(gfp | __GFP_ZERO, buf->order);
+		if (!page) {
+			vsimple_free_buf(buf);
+			return NULL;
+		}
+		buf->chunk[buf->nchunks++] = page;
+	}
+	return buf;
+}
+
+/* The header, then the chunks, max_payload bytes in all.  Lock held. */
 static int vsimple_post_resp_buf(struct vsimple_dev *dev,
 				 struct vsimple_buf *buf)
 {
-	struct scatterlist sg;
+	struct scatterlist *sg = dev->resp_sg;
+	size_t left = dev->max_payload, n;
+	unsigned int i;
 
-	sg_init_one(&sg, buf, vsimple_buf_size(dev));
-	return virtqueue_add_inbuf(dev->resp_vq, &sg, 1, buf, GFP_ATOMIC);
+	sg_init_table(sg, buf->nchunks + 1);
+	sg_set_buf(&sg[0], &buf->hdr, VSIMPLE_HDR_LEN);
+	for (i = 0; i < buf->nchunks; i++) {
+		n = min(left, vsimple_chunk_size(buf));
+		sg_set_page(&sg[i + 1], buf->chunk[i], n, 0);
+		left -= n;
+	}
+	return virtqueue_add_inbuf(dev->resp_vq, sg, buf->nchunks + 1, buf,
+				   GFP_ATOMIC);
 }
 
 /*
@@ -183,35 +251,118 @@ static int vsimple_post_resp_buf(struct vsimple_dev *dev,
 static void vsimple_recycle(struct vsimple_dev *dev, struct vsimple_buf *buf,
 			    unsigned int used)
 {
-	memset(buf, 0, min_t(size_t, used, vsimple_buf_size(dev)));
+	size_t left = min_t(size_t, used, vsimple_buf_size(dev)), n;
+	unsigned int i;
+
+	memset(&buf->hdr, 0, sizeof(buf->hdr));
+	left -= min_t(size_t, left, VSIMPLE_HDR_LEN);
+	for (i = 0; left && i < buf->nchunks; i++) {
+		n = min(left, vsimple_chunk_size(buf));
+		memset(page_address(buf->chunk[i]), 0, n);
+		left -= n;
+	}
 	if (!dev->dead && !dev->broken && !vsimple_post_resp_buf(dev, buf))
 		return;
-	kfree(buf);
+	vsimple_free_buf(buf);
 	dev->resp_missing++;
 }
 
+/* The first @len payload bytes of a ring buffer, into @to. */
+static void vsimple_gather(u8 *to, const struct vsimple_buf *buf, u32 len)
+{
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; len && i < buf->nchunks; i++) {
+		n = min_t(size_t, len, vsimple_chunk_size(buf));
+		memcpy(to, page_address(buf->chunk[i]), n);
+		to += n;
+		len -= n;
+	}
+}
+
+/* An answer's payload (@len bytes) to user space, from wherever it is. */
+int vsimple_copy_payload(void __user *to, const struct vsimple_buf *buf,
+			 u32 len)
+{
+	unsigned int i;
+	size_t n;
+
+	if (!buf->nchunks)
+		return copy_to_user(to, buf->data, len) ? -EFAULT : 0;
+	for (i = 0; len && i < buf->nchunks; i++) {
+		n = min_t(size_t, len, vsimple_chunk_size(buf));
+		if (copy_to_user(to, page_address(buf->chunk[i]), n))
+			return -EFAULT;
+		to += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /*
- * An answer of at most a page is copied into a buffer of its own size,
- * charged to the memory cgroup of the file that will hold it, so an unread
- * 1-byte answer pins tens of bytes, not a whole response buffer.  NULL:
+ * An answer whose copy fits in a page is copied into a buffer of its own
+ * size, charged to the memory cgroup of the file that will hold it, so an
+ * unread 1-byte answer pins tens of bytes, not a response buffer.  NULL:
  * too big, or no memory (the ring buffer then goes with the answer).
  */
 static struct vsimple_buf *vsimple_copy_small(struct vsimple_dev *dev,
 					      struct vsimple_req *req,
-					      struct vsimple_buf *buf,
-					      unsigned int used)
+					      struct vsimple_buf *buf, u32 len)
 {
 	struct mem_cgroup *old;
 	struct vsimple_buf *copy;
 
-	if (used > VSIMPLE_COPYBREAK || (!req->owner && !req->waiter))
+	if (struct_size(copy, data, len) > VSIMPLE_COPYBREAK ||
+	    (!req->owner && !req->waiter))
 		return NULL;	/* too big, or nobody will read it */
-	old = set_active_memcg(req->owner ? req->owner->memcg : NULL);
-	copy = kmalloc(used, GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+	old = set_active_memcg(req->file ? req->file->memcg : NULL);
+	copy = kmalloc(struct_size(copy, data, len),
+		       GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	set_active_memcg(old);
-	if (copy)
-		memcpy(copy, buf, used);
+	if (!copy)
+		return NULL;
+	copy->hdr = buf->hdr;
+	copy->nchunks = 0;
+	copy->order = 0;
+	vsimple_gather(copy->data, buf, len);
 	return copy;
+}
+
+/*
+ * A big answer leaves with its buffer, minus the chunks it did not fill:
+ * it pins about its own size.  Those go to the spare list for the refill
+ * (they hold no answer, so they need no clearing), as many as the posted
+ * buffers can use.  Returns what the answer pins.  Lock held.
+ */
+static size_t vsimple_trim(struct vsimple_dev *dev, struct vsimple_buf *buf,
+			   u32 len)
+{
+	unsigned int keep = DIV_ROUND_UP(len, vsimple_chunk_size(buf));
+	struct page *page;
+
+	while (buf->nchunks > keep) {
+		page = buf->chunk[--buf->nchunks];
+		if (buf->order == dev->chunk_order &&
+		    dev->nspare < dev->chunks * dev->resp_bufs) {
+			list_add(&page->lru, &dev->spare);
+			dev->nspare++;
+		} else {
+			__free_pages(page, buf->order);
+		}
+	}
+	return ksize(buf) + buf->nchunks * vsimple_chunk_size(buf);
+}
+
+/* With the buffers, after a reset. */
+void vsimple_free_spare(struct vsimple_dev *dev)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &dev->spare, lru)
+		__free_pages(page, dev->chunk_order);
+	INIT_LIST_HEAD(&dev->spare);
+	dev->nspare = 0;
 }
 
 static void vsimple_bad_response(struct vsimple_dev *dev, const char *why,
@@ -266,12 +417,12 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	if (le16_to_cpu(buf->hdr.status) != VIRTIO_SIMPLE_S_OK)
 		dev->stats.errors++;
 	buf->hdr.id = cpu_to_le64(req->user_id);
-	copy = vsimple_copy_small(dev, req, buf, used);
+	copy = vsimple_copy_small(dev, req, buf, len);
 	if (copy) {
 		vsimple_deliver(dev, req, copy, ksize(copy), len, 0);
 		goto recycle;	/* the ring buffer goes straight back */
 	}
-	vsimple_deliver(dev, req, buf, ksize(buf), len, 0);
+	vsimple_deliver(dev, req, buf, vsimple_trim(dev, buf, len), len, 0);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:
@@ -320,12 +471,12 @@ void vsimple_refill_work(struct work_struct *work)
 		if (vsimple_test_fail_refill)	/* test only: vsimple_main.c */
 			vsimple_test_fail_refill--;
 		else
-			buf = kzalloc(vsimple_buf_size(dev), GFP_KERNEL | __GFP_NOWARN);
+			buf = vsimple_alloc_resp_buf(dev);
 		spin_lock_irq(&dev->lock);
 		if (!dev->resp_missing || dev->dead || dev->broken ||
 		    dev->recovering) {
 			spin_unlock_irq(&dev->lock);
-			kfree(buf);
+			vsimple_free_buf(buf);
 			return;
 		}
 		if (!buf) {
@@ -339,7 +490,7 @@ void vsimple_refill_work(struct work_struct *work)
 		}
 		if (vsimple_post_resp_buf(dev, buf)) {
 			spin_unlock_irq(&dev->lock);
-			kfree(buf);
+			vsimple_free_buf(buf);
 			return;
 		}
 		dev->refill_backoff = 0;
@@ -361,28 +512,63 @@ void vsimple_req_done(struct virtqueue *vq)
 	wake_up_interruptible(&dev->write_wq);
 }
 
+/*
+ * How response buffers are cut, once the ring is known: page-sized chunks,
+ * unless a chain that long would not fit the ring (the spec bounds every
+ * chain, indirect or not, by the queue size); then the smallest order that
+ * fits.  How many are kept posted: see VSIMPLE_RESP_BUFS_MIN.
+ */
+static int vsimple_resp_layout(struct vsimple_dev *dev)
+{
+	unsigned int ring = dev->resp_ring, n;
+	size_t chunk;
+
+	for (dev->chunk_order = 0;; dev->chunk_order++) {
+		chunk = PAGE_SIZE << dev->chunk_order;
+		dev->chunks = DIV_ROUND_UP(dev->max_payload, chunk);
+		if (dev->chunks + 1 <= ring || dev->chunks == 1)
+			break;
+	}
+	if (dev->chunks + 1 > ring) {
+		dev_err(&dev->vdev->dev, "responseq of %u cannot hold a response\n",
+			ring);
+		return -ENOSPC;
+	}
+	n = max_t(size_t, VSIMPLE_RESP_BUFS_MIN,
+		  VSIMPLE_RESP_BYTES / (dev->chunks * chunk));
+	n = min(n, dev->max_in_flight);
+	/* without indirect descriptors each buffer takes chunks + 1 slots */
+	if (!virtio_has_feature(dev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+		ring /= dev->chunks + 1;
+	dev->resp_bufs = min(n, ring);
+	return 0;
+}
+
 int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 {
-	unsigned int i, n = min_t(unsigned int, VSIMPLE_RESP_BUFS,
-				  virtqueue_get_vring_size(dev->resp_vq));
 	struct vsimple_buf *buf;
+	unsigned int i;
+	int err;
 
+	err = vsimple_resp_layout(dev);
+	if (err)
+		return err;
 	dev->resp_missing = 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < dev->resp_bufs; i++) {
 		if (vsimple_test_fail_init) {	/* test only: see vsimple_main.c */
 			vsimple_test_fail_init--;
 			return -ENOMEM;
 		}
-		buf = kzalloc(vsimple_buf_size(dev), GFP_KERNEL);
+		buf = vsimple_alloc_resp_buf(dev);
 		if (!buf)
 			return -ENOMEM;
 		spin_lock_irq(&dev->lock);
-		if (vsimple_post_resp_buf(dev, buf)) {
-			spin_unlock_irq(&dev->lock);
-			kfree(buf);
-			return -ENOSPC;
-		}
+		err = vsimple_post_resp_buf(dev, buf);
 		spin_unlock_irq(&dev->lock);
+		if (err) {
+			vsimple_free_buf(buf);
+			return err;
+		}
 	}
 	return 0;
 }
@@ -393,9 +579,10 @@ void vsimple_free_unused(struct vsimple_dev *dev)
 	void *buf;
 
 	while ((buf = virtqueue_detach_unused_buf(dev->resp_vq)))
-		kfree(buf);
+		vsimple_free_buf(buf);
 	while ((buf = virtqueue_detach_unused_buf(dev->req_vq)))
 		kfree(buf);
+	vsimple_free_spare(dev);
 }
 
 /*
@@ -440,17 +627,19 @@ void vsimple_kick_requests(struct vsimple_dev *dev)
 }
 
 /*
- * Send one request for a file (@owner) or a synchronous caller (@waiter).
- * The payload is copied before waiting for a slot; an interrupted wait
- * sends nothing.  Nothing is allocated under the lock.  With @more the
- * device is not notified yet (a batch: vsimple_kick_requests() after the
- * last one); what was added is notified before any wait.
+ * Send one request of file @f: a stream request, answered on @f's read(),
+ * or with @waiter a synchronous call; either uses @f's share of the
+ * device.  The payload is copied before waiting for a slot; an interrupted
+ * wait sends nothing.  Nothing is allocated under the lock.  With @more
+ * the device is not notified yet (a batch: vsimple_kick_requests() after
+ * the last one); what was added is notified before any wait.
  */
-int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
+int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
 		   const void __user *upayload, u32 len, bool nonblock,
 		   bool more)
 {
+	struct vsimple_file *owner = waiter ? NULL : f;
 	struct vsimple_kick k = { .needed = false };
 	struct virtio_simple_hdr *hdr;
 	struct vsimple_req *req;
@@ -473,17 +662,17 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	}
 
 	spin_lock_irq(&dev->lock);
-	if (!vsimple_writable(dev, owner) && !dev->recovering)
+	if (!vsimple_writable(dev, f, owner) && !dev->recovering)
 		virtqueue_kick(dev->req_vq);	/* a batch so far: do not sit on it */
 	if (!nonblock)
 		err = wait_event_interruptible_lock_irq(dev->write_wq,
-							vsimple_writable(dev, owner),
+							vsimple_writable(dev, f, owner),
 							dev->lock);
 	else
 		err = 0;
 	if (!err)
 		err = vsimple_state_err(dev);
-	if (!err && !vsimple_slot_free(dev, owner))
+	if (!err && !vsimple_slot_free(dev, f, owner))
 		err = -EAGAIN;
 	if (err)
 		goto unlock;
@@ -495,6 +684,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	req->op = op;
 	req->user_id = user_id;
 	req->owner = owner;
+	req->file = f;
 	req->waiter = waiter;
 	hdr->id = cpu_to_le64(req->tag);
 	hdr->op = cpu_to_le16(op);
@@ -508,10 +698,9 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *owner,
 	dev->slots[slot] = req;
 	if (waiter)
 		waiter->req = req;
-	if (owner) {
+	if (owner)
 		owner->pending++;
-		owner->at_device++;
-	}
+	f->at_device++;
 	dev->in_flight++;
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;
@@ -535,15 +724,15 @@ free:
  * frees it).  An interrupted call abandons the request: its answer is
  * dropped on arrival, and the call returns -EINTR, never restarts.
  */
-int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
-		 u32 len, struct vsimple_waiter *w)
+int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
+		 const void __user *ureq, u32 len, struct vsimple_waiter *w)
 {
 	int err;
 
 	init_completion(&w->done);
 	w->buf = NULL;
 	w->err = 0;
-	err = vsimple_submit(dev, NULL, w, 0, op, ureq, len, false, false);
+	err = vsimple_submit(dev, f, w, 0, op, ureq, len, false, false);
 	if (err)
 		return err;
 	if (wait_for_completion_interruptible(&w->done)) {
@@ -556,7 +745,7 @@ int vsimple_call(struct vsimple_dev *dev, u16 op, const void __user *ureq,
 		spin_unlock_irq(&dev->lock);
 	}
 	if (w->err) {
-		kfree(w->buf);
+		vsimple_free_buf(w->buf);
 		w->buf = NULL;
 	}
 	return w->err;

@@ -33,6 +33,7 @@ static void vsimple_dev_release(struct kref *ref)
 {
 	struct vsimple_dev *dev = container_of(ref, struct vsimple_dev, ref);
 
+	kfree(dev->resp_sg);
 	kfree(dev);
 }
 
@@ -295,6 +296,7 @@ static int vsimple_probe(struct virtio_device *vdev)
 	spin_lock_init(&dev->lock);
 	init_waitqueue_head(&dev->write_wq);
 	INIT_LIST_HEAD(&dev->files);
+	INIT_LIST_HEAD(&dev->spare);
 	INIT_DELAYED_WORK(&dev->refill_work, vsimple_refill_work);
 	INIT_WORK(&dev->config_work, vsimple_config_work);
 	INIT_WORK(&dev->recover_work, vsimple_recover_work);
@@ -304,6 +306,13 @@ static int vsimple_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_put;
 	vsimple_read_label(dev);
+	/* the most chunks a response buffer can have: page-sized ones */
+	dev->resp_sg = kmalloc_array(DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 1,
+				     sizeof(*dev->resp_sg), GFP_KERNEL);
+	if (!dev->resp_sg) {
+		err = -ENOMEM;
+		goto err_put;
+	}
 	err = vsimple_vqs_init(dev);
 	if (err)
 		goto err_put;

@@ -1,6 +1,6 @@
 /*
  * Guest test of the data path's bounds (docs/driver.md, "Memory held for
- * user space"): an unread small answer pins about its own size; 64 files
+ * user space"): an unread answer, small or big, pins about its own size; 64 files
  * full of unread answers pin little and another file is still served; a
  * file's unread bytes are capped (the suite runs with max-payload=262144,
  * so the cap shows after a few answers); one file cannot take every slot at the
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,8 @@ static unsigned int fill_unread(int fd)
 			sent++;
 		if (errno != EAGAIN || sent >= max_in_flight)
 			break;
-		wait_readable(fd);	/* answers arrive; the file's limit is unread */
-		usleep(1000);
+		/* the file's limit is then its unread answers alone */
+		wait_sysfs_u64(0, "in_flight", 0, 10);
 	}
 	return sent;
 }
@@ -88,6 +89,34 @@ static void test_small_answers_pin_little(void)
 		close(fd[i]);
 	tap_check(wait_sysfs_u64(0, "unread", 0, 10) && sysfs_u64(0, "unread_bytes") == 0,
 		  "closing them frees every byte (unread_bytes back to 0)");
+}
+
+/*
+ * An answer bigger than a page keeps only the page-sized chunks it filled:
+ * 5000 bytes pin two pages and the bookkeeping (its chunk table has room
+ * for a whole buffer's: 1 KiB at this max-payload), not a response buffer.
+ */
+static void test_big_answer_pins_its_size(void)
+{
+	uint8_t msg[5000];
+	int fd = open(NODE, O_RDWR);
+	uint64_t bytes = 0;
+	struct resp r;
+	uint8_t *q;
+
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	send_req(fd, 1, VIRTIO_SIMPLE_OP_ECHO, msg, sizeof(msg));
+	if (wait_sysfs_u64(0, "unread", 1, 10))
+		bytes = sysfs_u64(0, "unread_bytes");
+	tap_check(bytes && bytes <= 2 * 4096 + 2048,
+		  "an unread 5000-byte answer pins %llu bytes (at most two pages + 2 KiB of bookkeeping)",
+		  (unsigned long long)bytes);
+	q = recv_resp(fd, &r, sizeof(msg));
+	tap_check(q && r.len == sizeof(msg) && !memcmp(q, msg, sizeof(msg)),
+		  "and reads back intact from its pages");
+	free(q);
+	close(fd);
 }
 
 /*
@@ -138,10 +167,55 @@ static void test_fairness(void)
 	wait_sysfs_u64(0, "in_flight", 0, 10);
 }
 
+/* IOC_CALL threads on one file: a 1 s DELAY each, the file's share. */
+static int call_fd;
+static volatile int calls_done;
+
+static void *delay_call(void *arg)
+{
+	uint32_t d = htole32(1000000);
+	uint8_t out[16];
+	struct virtio_simple_call c = {
+		.op = VIRTIO_SIMPLE_OP_DELAY,
+		.req_buf = (uintptr_t)&d, .req_len = sizeof(d),
+		.resp_buf = (uintptr_t)out, .resp_cap = sizeof(out),
+	};
+
+	(void)arg;
+	ioctl(call_fd, VIRTIO_SIMPLE_IOC_CALL, &c);
+	__atomic_add_fetch(&calls_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Synchronous calls count against their file's share too. */
+static void test_call_fairness(void)
+{
+	pthread_t t[64];
+	unsigned int n = max_in_flight < 64 ? max_in_flight : 64;
+	unsigned int share = n - n / 4, i;
+	int b = open(NODE, O_RDWR), ok, held, done;
+
+	call_fd = open(NODE, O_RDWR);
+	calls_done = 0;
+	for (i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, delay_call, NULL);
+	held = wait_sysfs_u64(0, "in_flight", share, 10);
+	ok = echo_ok(b, 1, "not behind the calls");
+	done = __atomic_load_n(&calls_done, __ATOMIC_SEQ_CST);
+	tap_check(held && ok && done == 0,
+		  "%u IOC_CALL threads of 1 s DELAYs on one file hold %u of %u slots; another file's ECHO is answered before any of them (%d done)",
+		  n, share, n, done);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	close(call_fd);
+	close(b);
+}
+
 /*
  * The ring left without buffers by failing refills: service resumes.  Big
- * answers take their ring buffer with them, so round trips run the ring
- * dry (16 posted, fewer if a refill was still due); the next answer waits.
+ * answers take their ring buffer's chunks with them, so round trips run
+ * the ring dry (16 posted at this max-payload, fewer if a refill was still
+ * due); the next answer waits.
  */
 static void test_refill_recovers(uint32_t max_payload)
 {
@@ -219,8 +293,10 @@ int main(void)
 	close(fd);
 	max_in_flight = info.max_in_flight;
 	test_small_answers_pin_little();
+	test_big_answer_pins_its_size();
 	test_file_byte_limit(info.max_payload);
 	test_fairness();
+	test_call_fairness();
 	test_refill_recovers(info.max_payload);
 	test_batch();
 	return tap_done();
