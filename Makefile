@@ -19,7 +19,7 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools guest-bin host-tests guest demo check bench trace \
+.PHONY: all deps driver tools guest-bin host-tests guest demo check check-debug bench trace \
 	fresh-check clean
 
 all: guest tools
@@ -83,6 +83,11 @@ demo: guest
 
 check: guest host-tests tools
 	tests/run.sh
+
+# Every guest suite again on a debug kernel (KASAN, lockdep, kmemleak,
+# UBSAN, ...) built from the distro kernel's source; not part of `check`
+check-debug: guest
+	vm/check-debug.sh
 
 # A renamed copy of the whole project to start your own device from
 # (docs/extending.md): make new-device NAME=foo ID=62 [DIR=../virtio-foo]

@@ -2,10 +2,14 @@
 # The test runner behind `make check`: host tests, then guest tests, each a
 # stream of TAP "ok N" / "not ok N" lines.  Ends with "N passed, N failed,
 # N skipped" and exits non-zero when anything failed.  Logs: build/test-logs/.
+# make check-debug reuses it: VSIMPLE_TEST_LOGS moves the logs, and
+# VSIMPLE_SUITE_CHECK is a command run on each suite's guest consoles
+# (CMD NAME CONSOLE-LOG); when it fails the suite counts one more failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-logs=build/test-logs
+logs=${VSIMPLE_TEST_LOGS:-build/test-logs}
+check=${VSIMPLE_SUITE_CHECK:-}
 mkdir -p "$logs"
 passed=0
 failed=0
@@ -29,7 +33,8 @@ suite() {
 		[ -n "$pick" ] || return 0
 	fi
 	echo "=== $name"
-	"$@" > "$log" 2>&1
+	rm -f "$log.console"
+	VSIMPLE_CONSOLE_LOG=${check:+$log.console} "$@" > "$log" 2>&1
 	rc=$?
 	tr -d '\r' < "$log" > "$log.tap"
 	grep -E '^(not )?ok [0-9]+|^#' "$log.tap" | sed 's/^/  /'
@@ -51,6 +56,11 @@ suite() {
 		tail -n 15 "$log" | sed 's/^/  # /'
 		f=$((f + 1))
 	fi
+	if [ -n "$check" ] && ! why=$("$check" "$name" "$log.console" 2>&1); then
+		echo "  not ok - $name: $check found reports (see $log.console)"
+		printf '%s\n' "$why" | sed 's/^/  # /'
+		f=$((f + 1))
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
@@ -62,6 +72,7 @@ guest() {
 
 suite host-header build/host-tests/test_header
 suite host-apt-sources tests/host/apt-src-entry.sh
+suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
 suite lint tests/lint.sh
 suite device-props tests/device-props.sh

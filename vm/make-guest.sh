@@ -5,14 +5,17 @@
 # so the driver is loaded by modalias, never by name.  Programs in
 # GUEST_BIN (default build/guest-bin) go to /opt/vsimple/bin.
 #   make-guest.sh OUT.cpio
+# Another kernel (the debug one): GUEST_KVER (its release), GUEST_KDIR (a
+# tree laid out like the unpacked image package: boot/config-$KVER,
+# lib/modules/$KVER) and GUEST_KO (the module built against it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 out=${1:?usage: make-guest.sh OUT.cpio}
-kver=$(vs_kernel_version)
-kdir=$("$here/fetch-kernel.sh")
-ko="$VS_TOP/driver/virtio-simple.ko"
+kver=${GUEST_KVER:-$(vs_kernel_version)}
+kdir=${GUEST_KDIR:-$("$here/fetch-kernel.sh")}
+ko=${GUEST_KO:-$VS_TOP/driver/virtio-simple.ko}
 bins=${GUEST_BIN:-$VS_TOP/build/guest-bin}
 [ -f "$ko" ] || vs_die "$ko not built (run make)"
 vermagic=$(modinfo -F vermagic "$ko")
