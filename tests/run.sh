@@ -74,6 +74,7 @@ suite host-header build/host-tests/test_header
 suite host-apt-sources tests/host/apt-src-entry.sh
 suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
+suite host-install tests/host/install.sh
 suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 suite qtest-asan-ubsan tests/qtest.sh
