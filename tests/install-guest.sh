@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `make install` in a real guest: a Debian root with systemd and
+# systemd-udevd (vm/make-systemd-root.sh, cached), the distro kernel's
+# modules and `make install DESTDIR=<root> KVER=<guest kernel>`, written to
+# an ext4 disk image and booted under the project's QEMU with the distro
+# kernel; a tiny initramfs mounts the disk and switches to systemd, which
+# runs tests/guest/installed.sh as a service (udev, the node, vsimple echo,
+# user networking, then `make uninstall` in the guest).  TAP output.  Needs root (the root
+# file system keeps its owners); re-runs itself through sudo otherwise.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=HOME,VSIMPLE_CACHE,VSIMPLE_KVER "$0" "$@"
+. "$top/tests/lib/tap.sh"
+. "$top/vm/lib.sh"
+kver=$(vs_kernel_version)
+bail() { echo "not ok $((tap_n + 1)) - $*"; echo "1..$((tap_n + 1))"; exit 1; }
+
+start=$(date +%s)
+tar=$("$top/vm/make-systemd-root.sh") || bail "the systemd root file system (debootstrap)"
+kdir=$("$top/vm/fetch-kernel.sh") || bail "the distro kernel"
+# in the cache's file system, so the kernel's modules are hard links
+work=$(mktemp -d "$VS_CACHE/install-guest.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"
+tar -C "$root" -xf "$tar" || bail "unpacking $tar"
+
+# the kernel's modules, indexed, as its package's postinst leaves them
+mdir=$root/usr/lib/modules/$kver
+mkdir -p "$(dirname "$mdir")"
+cp -al "$kdir/lib/modules/$kver" "$mdir"
+depmod -b "$root" "$kver"
+"$top/tests/lib/manifest.sh" "$root" "$kver" > "$work/before.manifest"
+
+check "make install DESTDIR=<root> KVER=$kver" \
+	make -s -C "$top" install DESTDIR="$root" KVER="$kver"
+check "the module is installed with its modalias indexed" \
+	grep -qx 'alias virtio:d0000003Fv\* virtio_simple' "$mdir/modules.alias"
+
+# the tree the guest's `make uninstall` runs from
+src=$root/root/virtio-simple
+mkdir -p "$src/driver"
+cp "$top"/{Makefile,install.mk,dkms.conf} "$src/"
+cp "$top"/driver/{Makefile,Kbuild,99-virtio-simple.rules} "$src/driver/"
+
+# systemd runs the harness's job (carried to /job by the initramfs) on the
+# serial console, then powers off; gettys and timers masked (TCG is slow)
+cat > "$root/etc/systemd/system/vsimple-job.service" <<'EOF'
+[Unit]
+Description=virtio-simple test job (/job/run)
+# not After=multi-user.target: that target is ordered after what it wants
+After=systemd-udev-trigger.service systemd-networkd.service
+# systemd itself powers off (systemctl would need D-Bus, absent here)
+SuccessAction=poweroff
+
+[Service]
+Type=oneshot
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+ExecStart=/bin/sh -c '/job/run; echo "VSIMPLE-EXIT=$?"'
+EOF
+ln -s /etc/systemd/system/vsimple-job.service \
+	"$root/etc/systemd/system/multi-user.target.wants/vsimple-job.service"
+# user networking (slirp): systemd-networkd takes a DHCP lease on the NIC
+ln -s /lib/systemd/system/systemd-networkd.service \
+	"$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+mkdir -p "$root/etc/systemd/system/sockets.target.wants" "$root/etc/systemd/network"
+ln -s /lib/systemd/system/systemd-networkd.socket \
+	"$root/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
+printf '[Match]\nType=ether\n\n[Network]\nDHCP=ipv4\n' > "$root/etc/systemd/network/80-dhcp.network"
+for u in serial-getty@ttyS0.service getty@tty1.service apt-daily.timer \
+	apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do
+	ln -sf /dev/null "$root/etc/systemd/system/$u"
+done
+
+img=$work/disk.img
+check "an ext4 disk image of the root (mkfs.ext4 -d)" \
+	mkfs.ext4 -q -F -L root -d "$root" "$img" 2G
+check "the switch-root initramfs" \
+	"$top/vm/make-switch-root-initrd.sh" "$root" "$kver" "$work/initrd.cpio"
+# VSIMPLE_KEEP=DIR: keep the image as it is before its first boot, for
+# booting it by hand (docs/usage.md)
+if [ -n "${VSIMPLE_KEEP:-}" ]; then
+	mkdir -p "$VSIMPLE_KEEP"
+	cp --sparse=always "$img" "$work/initrd.cpio" "$VSIMPLE_KEEP/"
+	echo "# kept $VSIMPLE_KEEP/disk.img and initrd.cpio (kernel $kdir/boot/vmlinuz-$kver)"
+fi
+prep=$(( $(date +%s) - start ))
+echo "1..$tap_n"
+tap_n=0
+[ "$tap_failed" -eq 0 ] || exit 1
+
+# a file the guest fetches from the host through slirp (10.0.2.2 is the
+# host's loopback); the server picks a free port and writes it down
+token=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+mkdir -p "$work/www" && echo "$token" > "$work/www/token"
+(cd "$work/www" && exec python3 -c '
+import http.server, sys
+s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()' "$work/port" 2>/dev/null) &
+server=$!
+trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+wait_for "$work/port" 10 >/dev/null || bail "the host's HTTP server for the network check"
+
+boot=$(date +%s)
+"$top/vm/run-guest" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" --memory 1024 \
+	--initrd "$work/initrd.cpio" --append quiet \
+	--qemu-arg=-drive --qemu-arg="file=$img,if=virtio,format=raw" \
+	--qemu-arg=-netdev --qemu-arg=user,id=n0 \
+	--qemu-arg=-device --qemu-arg=virtio-net-pci,netdev=n0 \
+	--device virtio-simple-pci \
+	--add "$top/tests/lib/tap.sh" --add "$top/tests/lib/manifest.sh" \
+	--add "$work/before.manifest" \
+	"$top/tests/guest/installed.sh" "$(cat "$work/port")" "$token"
+rc=$?
+echo "# host preparation $prep s, guest boot and checks $(( $(date +%s) - boot )) s"
+exit "$rc"
