@@ -101,6 +101,9 @@ suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 # the seed's probe path, STEP 1..6, from a real trace; the 10f3 device unbound
 suite trace-probe-path vm/trace.sh --check
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
+# make install in a booted Debian guest with systemd (debootstrap root,
+# cached; root, through sudo); not guest-*: it brings its own kernel
+suite install-guest tests/install-guest.sh
 # docs/extending.md's XOR patch applied to a copy of the tree, and the copy
 # vm/new-device foo 62 makes: each built (with one QEMU of their own, see
 # tests/scratch-trees.sh) and tested, so neither can rot
