@@ -17,7 +17,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-# udev reads no rules below /usr/local: the rule goes to /etc
+# /etc/udev/rules.d, read by every udev (systemd-udevd also reads
+# PREFIX/lib/udev/rules.d only for PREFIX /usr/local or /usr)
 UDEVRULESDIR ?= /etc/udev/rules.d
 # one version, the one dkms.conf gives
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
