@@ -44,6 +44,13 @@
  */
 #define VSIMPLE_COPYBREAK		PAGE_SIZE
 #define VSIMPLE_FILE_BYTES		SZ_8M
+/*
+ * Big answers keep the ring's pages, which the refill allocated and no
+ * cgroup pays for.  Per device at most this much stays so; past it, a big
+ * answer is copied into pages charged to its file's opener too, so the
+ * opener's cgroup limit bounds what many files can pin.
+ */
+#define VSIMPLE_DEV_UNCHARGED		SZ_32M
 
 /* vsimple_main.c: module parameters */
 extern unsigned int vsimple_request_timeout_ms;
@@ -93,6 +100,7 @@ struct vsimple_req {
 	u32 len;			/* response payload bytes */
 	struct vsimple_buf *buf;	/* the response */
 	size_t cost;			/* bytes it pins while unread */
+	size_t uncharged;		/* of those, not charged to a cgroup */
 };
 
 /* A requestq notification prepared under the lock, sent outside it. */
@@ -133,6 +141,7 @@ struct vsimple_dev {
 	unsigned int in_flight;		/* at the device */
 	unsigned int unread;		/* answered, queued on a file */
 	size_t unread_bytes;		/* what those pin */
+	size_t uncharged_bytes;		/* of those, not charged to a cgroup */
 	unsigned int max_in_flight;
 	unsigned int req_ring, resp_ring;	/* sizes, for IOC_INFO */
 	unsigned int resp_bufs;		/* response buffers to keep posted */

@@ -105,6 +105,7 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 {
 	f->dev->unread--;
 	f->dev->unread_bytes -= req->cost;
+	f->dev->uncharged_bytes -= req->uncharged;
 	f->unread_bytes -= req->cost;
 	vsimple_free_buf(req->buf);
 	kfree(req);
@@ -117,7 +118,8 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
  * closed).  The device is done with it either way.  Lock held.
  */
 static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
-			    struct vsimple_buf *buf, size_t size, u32 len, int err)
+			    struct vsimple_buf *buf, size_t size, u32 len, int err,
+			    bool charged)
 {
 	dev->slots[req->tag & (VSIMPLE_MAX_IN_FLIGHT - 1)] = NULL;
 	dev->in_flight--;
@@ -138,8 +140,10 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		req->err = err;
 		/* what the unread answer pins, charged to its file */
 		req->cost = size + ksize(req);
+		req->uncharged = charged ? 0 : size;
 		req->owner->unread_bytes += req->cost;
 		dev->unread_bytes += req->cost;
+		dev->uncharged_bytes += req->uncharged;
 		list_add_tail(&req->node, &req->owner->responses);
 		dev->unread++;
 		wake_up_interruptible(&req->owner->read_wq);
@@ -156,7 +160,7 @@ void vsimple_fail_all(struct vsimple_dev *dev, int err)
 
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
 		if (dev->slots[i])
-			vsimple_deliver(dev, dev->slots[i], NULL, 0, 0, err);
+			vsimple_deliver(dev, dev->slots[i], NULL, 0, 0, err, true);
 }
 
 /* The request in flight sent first; NULL when none is.  Lock held. */
@@ -329,6 +333,54 @@ static struct vsimple_buf *vsimple_copy_small(struct vsimple_dev *dev,
 	return copy;
 }
 
+/* What a chunked answer of @len bytes pins, once trimmed to its size. */
+static size_t vsimple_kept_size(const struct vsimple_buf *buf, u32 len)
+{
+	size_t chunk = vsimple_chunk_size(buf);
+
+	return ksize(buf) + DIV_ROUND_UP(len, chunk) * chunk;
+}
+
+/*
+ * A big answer copied into order-0 pages charged to its file's opener,
+ * when the device already holds VSIMPLE_DEV_UNCHARGED of big answers.
+ * NULL: no memory, or the opener's cgroup is at its limit.
+ */
+static struct vsimple_buf *vsimple_copy_charged(struct vsimple_req *req,
+						struct vsimple_buf *buf,
+						u32 len)
+{
+	const gfp_t gfp = GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN;
+	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE);
+	size_t off, step, from = vsimple_chunk_size(buf);
+	struct vsimple_buf *copy;
+	struct mem_cgroup *old;
+	struct page *page;
+
+	old = set_active_memcg(req->owner->memcg);
+	copy = kzalloc(struct_size(copy, chunk, n), gfp);
+	while (copy && copy->nchunks < n) {
+		page = alloc_page(gfp);
+		if (!page) {
+			vsimple_free_buf(copy);
+			copy = NULL;
+			break;
+		}
+		copy->chunk[copy->nchunks++] = page;
+	}
+	set_active_memcg(old);
+	if (!copy)
+		return NULL;
+	copy->hdr = buf->hdr;
+	for (off = 0; off < len; off += step) {
+		step = min3((size_t)len - off, PAGE_SIZE - off % PAGE_SIZE,
+			    from - off % from);
+		memcpy(page_address(copy->chunk[off / PAGE_SIZE]) + off % PAGE_SIZE,
+		       page_address(buf->chunk[off / from]) + off % from, step);
+	}
+	return copy;
+}
+
 /*
  * A big answer leaves with its buffer, minus the chunks it did not fill:
  * it pins about its own size.  Those go to the spare list for the refill
@@ -409,7 +461,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		bad = "op disagrees with the request";
 	if (bad) {
 		vsimple_bad_response(dev, bad, used);
-		vsimple_deliver(dev, req, NULL, 0, 0, -EIO);
+		vsimple_deliver(dev, req, NULL, 0, 0, -EIO, true);
 		goto recycle;
 	}
 	dev->stats.responses++;
@@ -419,10 +471,21 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	buf->hdr.id = cpu_to_le64(req->user_id);
 	copy = vsimple_copy_small(dev, req, buf, len);
 	if (copy) {
-		vsimple_deliver(dev, req, copy, ksize(copy), len, 0);
+		vsimple_deliver(dev, req, copy, ksize(copy), len, 0, true);
 		goto recycle;	/* the ring buffer goes straight back */
 	}
-	vsimple_deliver(dev, req, buf, vsimple_trim(dev, buf, len), len, 0);
+	if (req->owner && dev->uncharged_bytes + vsimple_kept_size(buf, len) >
+	    VSIMPLE_DEV_UNCHARGED) {
+		copy = vsimple_copy_charged(req, buf, len);
+		if (copy)
+			vsimple_deliver(dev, req, copy, vsimple_kept_size(copy, len),
+					len, 0, true);
+		else		/* the opener's cgroup is full */
+			vsimple_deliver(dev, req, NULL, 0, 0, -ENOMEM, true);
+		goto recycle;
+	}
+	vsimple_deliver(dev, req, buf, vsimple_trim(dev, buf, len), len, 0,
+			!req->owner);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:

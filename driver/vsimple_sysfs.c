@@ -56,6 +56,14 @@ static ssize_t unread_bytes_show(struct device *d,
 }
 static DEVICE_ATTR_RO(unread_bytes);
 
+static ssize_t uncharged_bytes_show(struct device *d,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%zu\n",
+			  READ_ONCE(to_vsimple(d)->uncharged_bytes));
+}
+static DEVICE_ATTR_RO(uncharged_bytes);
+
 /* The counters: one small show function each, sharing the read. */
 static ssize_t vsimple_show_stat(struct device *d, char *buf, size_t offset)
 {
@@ -130,6 +138,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_in_flight.attr,
 	&dev_attr_unread.attr,
 	&dev_attr_unread_bytes.attr,
+	&dev_attr_uncharged_bytes.attr,
 	&dev_attr_requests.attr,
 	&dev_attr_responses.attr,
 	&dev_attr_errors.attr,

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <virtio_simple.h>
 #include "../lib/tap.h"
@@ -145,6 +147,91 @@ static void test_file_byte_limit(uint32_t max_payload)
 	close(fd);
 	free(big);
 	wait_sysfs_u64(0, "unread", 0, 10);
+}
+
+/* A cgroup of our own, to see what is charged to us; "" if none. */
+static const char *join_cgroup(void)
+{
+	static const char *dir = "/sys/fs/cgroup/vsimple-test";
+	char pid[32];
+
+	mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL);
+	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	mkdir(dir, 0755);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file("/sys/fs/cgroup/vsimple-test/cgroup.procs", pid) < 0 ||
+	    access("/sys/fs/cgroup/vsimple-test/memory.current", R_OK))
+		return "";
+	return dir;
+}
+
+static uint64_t cgroup_memory(void)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen("/sys/fs/cgroup/vsimple-test/memory.current", "r");
+
+	if (f && fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Files full of big unread answers: at most 32 MiB of them stay in the
+ * ring's uncharged pages per device; the rest is copied into pages
+ * charged to the opener, so its cgroup limit bounds what many files pin.
+ */
+static void test_uncharged_cap(uint32_t max_payload)
+{
+	enum { NF = 6 };
+	uint8_t *big = calloc(1, max_payload);
+	int fd[NF], intact = 1;
+	const char *cg = join_cgroup();
+	uint64_t mem0 = cgroup_memory(), unread, uncharged, mem;
+	unsigned int sent[NF] = { 0 }, before, got = 0;
+	struct resp r;
+
+	for (uint32_t i = 0; i < max_payload; i++)
+		big[i] = (uint8_t)(i * 13 + 5);
+	for (int k = 0; k < NF; k++) {
+		fd[k] = open(NODE, O_RDWR | O_NONBLOCK);
+		do {	/* to this file's 8 MiB, as in test_file_byte_limit() */
+			before = sent[k];
+			while (send_req(fd[k], sent[k], VIRTIO_SIMPLE_OP_ECHO, big,
+					max_payload) == 0)
+				sent[k]++;
+		} while (errno == EAGAIN && wait_sysfs_u64(0, "in_flight", 0, 10) &&
+			 sent[k] > before);
+	}
+	unread = sysfs_u64(0, "unread_bytes");
+	uncharged = sysfs_u64(0, "uncharged_bytes");
+	mem = cgroup_memory();
+	tap_check(unread > (40ull << 20) && uncharged <= (32ull << 20),
+		  "%d files of unread %u-byte answers pin %llu KiB; of those %llu KiB uncharged (at most 32768 KiB)",
+		  NF, max_payload, (unsigned long long)unread >> 10,
+		  (unsigned long long)uncharged >> 10);
+	if (*cg)
+		tap_check(mem - mem0 >= (unread - uncharged) / 10 * 9,
+			  "the rest is charged to the opener's cgroup (memory.current +%llu KiB for %llu KiB)",
+			  (unsigned long long)(mem - mem0) >> 10,
+			  (unsigned long long)(unread - uncharged) >> 10);
+	else
+		tap_skip("the rest is charged to the opener's cgroup", "no cgroup2 memory controller here");
+	for (int k = 0; k < NF; k++) {
+		for (unsigned int i = 0; i < sent[k]; i++) {
+			uint8_t *q = recv_resp(fd[k], &r, max_payload);
+
+			intact &= q && r.len == max_payload && !memcmp(q, big, max_payload);
+			got += q != NULL;
+			free(q);
+		}
+		close(fd[k]);
+	}
+	tap_check(intact && got > 0, "all %u answers read back intact, charged or not", got);
+	tap_check(wait_sysfs_u64(0, "uncharged_bytes", 0, 10),
+		  "and once read, uncharged_bytes is back to 0");
+	free(big);
 }
 
 /* 1 s DELAYs on one file leave slots for an ECHO on another. */
@@ -295,6 +382,7 @@ int main(void)
 	test_small_answers_pin_little();
 	test_big_answer_pins_its_size();
 	test_file_byte_limit(info.max_payload);
+	test_uncharged_cap(info.max_payload);
 	test_fairness();
 	test_call_fairness();
 	test_refill_recovers(info.max_payload);
