@@ -7,14 +7,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 pkgs=(gnuplot-nox)
 
-need=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -eq 0 ]; then
-	vs_say "bench dependencies already installed"
-	exit 0
-fi
-vs_apt_update
-vs_say "installing: ${need[*]}"
-vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"
+vs_install_packages "bench dependencies" "${pkgs[@]}"

@@ -27,18 +27,5 @@ pkgs=(
 	seabios qemu-system-data ipxe-qemu
 )
 
-need=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-
 kver=$(vs_kernel_version)
-hdr="linux-headers-$kver"
-dpkg-query -W -f='${Status}' "$hdr" 2>/dev/null | grep -q 'install ok installed' || need+=("$hdr")
-
-if [ ${#need[@]} -eq 0 ]; then
-	vs_say "build dependencies already installed"
-	exit 0
-fi
-vs_say "installing: ${need[*]}"
-vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"
+vs_install_packages "build dependencies" "${pkgs[@]}" "linux-headers-$kver"

@@ -52,6 +52,23 @@ vs_apt_update() {
 	fi
 }
 
+# vs_install_packages WHAT PKG...: install those of PKG not installed yet
+# (WHAT names them in the messages), waiting for a held apt lock.
+vs_install_packages() {
+	local what=$1 p need=()
+	shift
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+	done
+	if [ ${#need[@]} -eq 0 ]; then
+		vs_say "$what already installed"
+		return 0
+	fi
+	vs_apt_update
+	vs_say "installing: ${need[*]}"
+	vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"
+}
+
 # The ABI name of the distro's current kernel (e.g. 6.1.0-37-amd64), found
 # through the linux-image-amd64 metapackage.  VSIMPLE_KVER overrides it.
 vs_kernel_version() {
