@@ -403,7 +403,7 @@ static size_t vsimple_trim(struct vsimple_dev *dev, struct vsimple_buf *buf,
 			__free_pages(page, buf->order);
 		}
 	}
-	return ksize(buf) + buf->nchunks * vsimple_chunk_size(buf);
+	return vsimple_kept_size(buf, len);
 }
 
 /* With the buffers, after a reset. */
