@@ -254,9 +254,14 @@ static void test_fairness(void)
 	wait_sysfs_u64(0, "in_flight", 0, 10);
 }
 
-/* IOC_CALL threads on one file: a 1 s DELAY each, the file's share. */
+/*
+ * IOC_CALL threads on one file: a 1 s DELAY each, the file's share.  They
+ * start together (a barrier), so no call is sent long after the first even
+ * where starting threads is slow (the debug kernel).
+ */
 static int call_fd;
 static volatile int calls_done;
+static pthread_barrier_t calls_start;
 
 static void *delay_call(void *arg)
 {
@@ -269,6 +274,7 @@ static void *delay_call(void *arg)
 	};
 
 	(void)arg;
+	pthread_barrier_wait(&calls_start);
 	ioctl(call_fd, VIRTIO_SIMPLE_IOC_CALL, &c);
 	__atomic_add_fetch(&calls_done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
@@ -284,6 +290,7 @@ static void test_call_fairness(void)
 
 	call_fd = open(NODE, O_RDWR);
 	calls_done = 0;
+	pthread_barrier_init(&calls_start, NULL, n);
 	for (i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, delay_call, NULL);
 	held = wait_sysfs_u64(0, "in_flight", share, 10);
@@ -294,6 +301,7 @@ static void test_call_fairness(void)
 		  n, share, n, done);
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&calls_start);
 	close(call_fd);
 	close(b);
 }
