@@ -11,6 +11,9 @@
 #                 copies), built from a private copy of the source with those
 #                 wire-into-qemu.sh scripts applied, never the shared source
 #                 this tree's build uses; qos-test is built too
+#   FLAVOUR=fuzz: QEMU's libFuzzer build (clang-14, ASan + UBSan) of
+#                 qemu-fuzz-x86_64 with the virtio-simple fuzz target
+#                 (device/wire-fuzz-into-qemu.sh); see `make fuzz`
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -31,6 +34,7 @@ if [ -n "$scratch" ]; then
 	fi
 	src=$copy
 fi
+[ "$flavour" != fuzz ] || overlays+=("$VS_TOP/device/wire-fuzz-into-qemu.sh")
 for wire in "${overlays[@]}"; do
 	"$wire" "$src"
 done
@@ -51,6 +55,11 @@ plain) conf+=(--enable-slirp) ;;
 asan)
 	conf+=(--cc=clang --cxx=clang++ --enable-sanitizers)
 	targets+=(tests/qtest/qos-test)
+	;;
+fuzz)
+	"$here/install-fuzz-deps.sh"
+	conf+=(--cc=clang-14 --cxx=clang++-14 --enable-sanitizers --enable-fuzzing)
+	targets=(qemu-fuzz-x86_64)
 	;;
 *) vs_die "unknown FLAVOUR=$flavour" ;;
 esac
