@@ -14,6 +14,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <uapi/virtio_simple.h>
+#include "vsimple_compat.h"
 
 #define VSIMPLE_HDR_LEN		sizeof(struct virtio_simple_hdr)
 /*

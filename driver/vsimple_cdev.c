@@ -369,7 +369,7 @@ int vsimple_cdev_init(void)
 	err = cdev_add(&vsimple_cdev, vsimple_devt, VSIMPLE_MAX_MINORS);
 	if (err)
 		goto err_region;
-	vsimple_class = class_create(THIS_MODULE, "virtio-simple");
+	vsimple_class = vsimple_class_create("virtio-simple");
 	if (IS_ERR(vsimple_class)) {
 		err = PTR_ERR(vsimple_class);
 		goto err_cdev;

@@ -84,8 +84,8 @@ static int vsimple_vqs_init(struct vsimple_dev *dev)
 	struct virtqueue *vqs[VIRTIO_SIMPLE_VQ_MAX];
 	int err;
 
-	err = virtio_find_vqs(dev->vdev, VIRTIO_SIMPLE_VQ_MAX, vqs, callbacks,
-			      names, NULL);
+	err = vsimple_find_vqs(dev->vdev, VIRTIO_SIMPLE_VQ_MAX, vqs, callbacks,
+			       names);
 	if (err)
 		return err;
 	dev->req_vq = vqs[VIRTIO_SIMPLE_VQ_REQUEST];

@@ -24,7 +24,14 @@ kcp() {
 		--no-tree --root="$scratch/empty-root" --strict --quiet --show-types -f "$@" 2>&1)
 }
 
-out=$(for f in driver/vsimple*.c driver/vsimple*.h; do kcp "$f"; done)
+# LINUX_VERSION_CODE is waived in the one file whose job is the version
+# checks of an out-of-tree module built for 6.1 and 6.12 (VSIMPLE_TARGET)
+out=$(for f in driver/vsimple*.c driver/vsimple*.h; do
+	case $f in
+	driver/vsimple_compat.h) kcp --ignore LINUX_VERSION_CODE "$f" ;;
+	*) kcp "$f" ;;
+	esac
+done)
 tap_result "$([ -z "$out" ]; echo $?)" "kernel checkpatch --strict: driver/" "$out"
 
 # _Static_assert is a C11 keyword, not CamelCase: the one check we waive.
