@@ -7,7 +7,10 @@ the enabled `deb` entries of this release's own suites (CODENAME,
 CODENAME-updates, CODENAME-security) and prints them again as `deb-src`
 entries in deb822 form, which is what a *.sources file must hold.  Backports,
 other releases, cdrom entries and components outside Debian's are ignored, so
-a source package's version is the release's own candidate.
+a source package's version is the release's own candidate.  With
+--backports the entries are CODENAME-backports instead (VSIMPLE_TARGET=
+backports), on the addresses that serve CODENAME itself, whether or not the
+host enables backports.
 
 Nothing here names a mirror: every address is one the system is configured
 with.  Options let the tests point it at a fixture, and let `make
@@ -124,6 +127,16 @@ def derive(entries, codename):
     return out
 
 
+def backports(found, codename):
+    """CODENAME-backports on each address serving CODENAME itself."""
+    out = []
+    for e in found:
+        if codename in [s.rstrip("/") for s in e.suites]:
+            out.append(Entry(["deb"], e.uris, [codename + "-backports"],
+                             e.components, e.options, e.origin))
+    return out
+
+
 def format_deb822(entries, kind):
     stanzas = []
     for e in entries:
@@ -175,6 +188,8 @@ def main():
     ap.add_argument("--type", default="deb-src", choices=("deb", "deb-src"),
                     help="type of the entries printed (default deb-src)")
     ap.add_argument("--format", default="deb822", choices=("deb822", "one-line"))
+    ap.add_argument("--backports", action="store_true",
+                    help="entries for CODENAME-backports instead")
     ap.add_argument("--mirror", action="store_true",
                     help="print only the first address serving CODENAME itself")
     args = ap.parse_args()
@@ -189,6 +204,11 @@ def main():
                  " %s/sources.list.d/*.list and %s/sources.list.d/*.sources"
                  % (" or ".join(release_suites(codename)), args.etc, args.etc,
                     args.etc))
+    if args.backports:
+        found = backports(found, codename)
+        if not found:
+            sys.exit("apt-src-entry: no entry serves suite %s itself, so none"
+                     " for %s-backports" % (codename, codename))
     if args.mirror:
         own = [e for e in found if codename in e.suites]
         if not own:

@@ -69,13 +69,53 @@ vs_install_packages() {
 	vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"
 }
 
-# The ABI name of the distro's current kernel (e.g. 6.1.0-37-amd64), found
+# VSIMPLE_TARGET: which end of the version range QEMU and the guest kernel
+# come from.  stable (default): the release's own (QEMU 7.2, kernel 6.1);
+# backports: CODENAME-backports (QEMU 10.0, kernel 6.12), never installed on
+# the host, only fetched through a private apt state (vs_apt_private).
+vs_target() {
+	case ${VSIMPLE_TARGET:-stable} in
+	stable|backports) echo "${VSIMPLE_TARGET:-stable}" ;;
+	*) vs_die "VSIMPLE_TARGET=$VSIMPLE_TARGET: stable or backports" ;;
+	esac
+}
+
+# vs_apt_private: set vs_apt to the options of a private apt state in the
+# cache whose only entries are derived from the host's (vm/apt-src-entry.py):
+# deb-src of the release's suites (stable), or deb and deb-src of
+# CODENAME-backports.  The system's apt setup is not changed.  Lists are
+# refreshed at most once a day.  Call with the cache locked.
+vs_apt_private() {
+	local d="$VS_CACHE/apt" derive=(--type deb-src) target
+	target=$(vs_target)
+	[ "$target" = stable ] || { d="$VS_CACHE/apt-$target"; derive+=(--backports); }
+	mkdir -p "$d/sources.list.d" "$d/lists/partial" "$d/cache/archives/partial"
+	{ "$VS_TOP/vm/apt-src-entry.py" "${derive[@]}" &&
+	  if [ "$target" != stable ]; then echo; "$VS_TOP/vm/apt-src-entry.py" --backports --type deb; fi
+	} > "$d/derived.tmp" && mv "$d/derived.tmp" "$d/sources.list.d/derived.sources" ||
+		vs_die "cannot derive apt entries from the host's apt sources (see above)"
+	vs_apt=(
+		-o "Dir::Etc::SourceList=/dev/null"
+		-o "Dir::Etc::SourceParts=$d/sources.list.d"
+		-o "Dir::State::Lists=$d/lists"
+		-o "Dir::State::status=/dev/null"
+		-o "Dir::Cache=$d/cache"
+		-o "Debug::NoLocking=true"
+		-o "APT::Sandbox::User=$(id -un)"
+	)
+	if [ -z "$(find "$d/lists" -maxdepth 1 -name '*Sources*' -mtime -1 2>/dev/null)" ]; then
+		vs_say "apt-get update (lists private to the cache: $d)"
+		apt-get "${vs_apt[@]}" update -q >&2
+	fi
+}
+
+# The ABI name of the target's current kernel (e.g. 6.1.0-37-amd64), found
 # through the linux-image-amd64 metapackage.  VSIMPLE_KVER overrides it.
 vs_kernel_version() {
 	if [ -n "${VSIMPLE_KVER:-}" ]; then echo "$VSIMPLE_KVER"; return; fi
-	vs_apt_update
-	local dep
-	dep=$(apt-cache depends --important linux-image-amd64 2>/dev/null |
+	local dep vs_apt=()
+	if [ "$(vs_target)" = stable ]; then vs_apt_update; else vs_apt_private; fi
+	dep=$(apt-cache "${vs_apt[@]}" depends --important linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n 1)
 	[ -n "$dep" ] || vs_die "cannot resolve linux-image-amd64 (is this Debian 12?)"
 	echo "$dep"

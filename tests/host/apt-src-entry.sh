@@ -122,6 +122,14 @@ EOF
 check "security and updates kept, backports left out" "$e" "Sources $M bookworm main
 Sources $M bookworm-updates main
 Sources $S bookworm-security main"
+# VSIMPLE_TARGET=backports: the backports suite alone, on the release's
+# own address, whether the host enables backports (here) or not (below)
+check "--backports: only CODENAME-backports, once" "$e" "Sources $M bookworm-backports main" --backports
+check "--backports --type deb: its binary packages too" "$e" \
+	"Packages $M bookworm-backports main" --backports --type deb
+check "--backports on a host without backports (the installer's list)" \
+	"$tmp/one-line/etc" "Sources $M bookworm-backports main
+Sources $M bookworm-backports non-free-firmware" --backports
 
 e=$(fixture ignored)
 cat > "$e/sources.list" <<EOF
