@@ -19,7 +19,7 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools guest-bin host-tests guest demo check check-debug bench trace \
+.PHONY: all deps driver tools guest-bin host-tests guest demo check check-debug matrix bench trace \
 	fresh-check clean
 
 all: guest tools
@@ -29,8 +29,11 @@ all: guest tools
 deps:
 	@vm/install-deps.sh
 
+# VSIMPLE_TARGET=backports: QEMU 10.0 and kernel 6.12 (vm/lib.sh); the
+# driver then builds against the 6.12 headers unpacked into the cache
+export VSIMPLE_TARGET
 driver: deps
-	$(MAKE) -C driver
+	$(MAKE) -C driver $(if $(filter backports,$(VSIMPLE_TARGET)),KDIR=$$(vm/fetch-headers.sh))
 
 # libvsimple and the vsimple CLI, for this host and (static) for the guest
 $(BUILD)/tools/libvsimple.a: $(LIB) $(HEADERS) | deps
@@ -88,6 +91,11 @@ check: guest host-tests tools
 # UBSAN, ...) built from the distro kernel's source; not part of `check`
 check-debug: guest
 	vm/check-debug.sh
+
+# The qtests and guest suites on QEMU 7.2/10.0 x Linux 6.1/6.12 (the two
+# VSIMPLE_TARGETs), a table of counts; logs in build/matrix/.  Not in check
+matrix: guest-bin
+	vm/matrix.sh
 
 # A renamed copy of the whole project to start your own device from
 # (docs/extending.md): make new-device NAME=foo ID=62 [DIR=../virtio-foo]

@@ -6,7 +6,8 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(FLAVOUR=asan "$top/vm/build-qemu.sh") || { echo "not ok 1 - sanitizer QEMU build"; exit 1; }
-logs="$top/build/test-logs/qtest"
+logs="${VSIMPLE_TEST_LOGS:-build/test-logs}/qtest"	# make matrix moves it
+[[ $logs == /* ]] || logs="$top/$logs"
 mkdir -p "$logs"
 cd "$build"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -72,6 +72,8 @@ if [ -n "$need" ] && ! printf '%s\n' "$need" "$(meson --version)" | sort -VC; th
 	export PYTHONPATH
 	conf+=(--disable-download)
 fi
+# the upstream tarball alone (fetch-qemu.sh) has no firmware blobs to install
+[ ! -f "$src/.origin" ] || conf+=(--disable-install-blobs)
 
 key=$( { cat "${overlays[@]}"; echo "${conf[*]}"; } | sha256sum | cut -c1-12)
 build="$VS_CACHE/qemu-build/$ver-$flavour${scratch:+-$scratch}-$key"

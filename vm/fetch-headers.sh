@@ -21,9 +21,9 @@ tree="$dest/usr/src/linux-headers-$kver"
 if [ ! -f "$dest/.unpacked" ]; then
 	vs_apt_private
 	# the flavour's package names its -common part and linux-kbuild
-	pkgs=("linux-headers-$kver")
-	pkgs+=($(apt-cache "${vs_apt[@]}" depends --important "linux-headers-$kver" |
-		sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p'))
+	mapfile -t pkgs < <(echo "linux-headers-$kver"
+		apt-cache "${vs_apt[@]}" depends --important "linux-headers-$kver" |
+		sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
 	[ ${#pkgs[@]} -ge 3 ] || vs_die "linux-headers-$kver: no -common or linux-kbuild dependency found"
 	vs_say "fetching ${pkgs[*]} (unpacked into the cache, not installed)"
 	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb"

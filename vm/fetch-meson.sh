@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# QEMU 10.0 wants meson >= 1.5, Debian 12 has 1.0.  Unpack the backports
-# suite's meson package into the cache (apt-get download + dpkg -x, never
-# installed) and print its Python module directory, for PYTHONPATH: QEMU's
-# configure (mkvenv, --system-site-packages) then finds it there instead of
-# fetching one.  Keyed by version.
+# QEMU 10.0's configure wants meson >= 1.5 and pycotap (its "meson" group
+# in pythondeps.toml); Debian 12 has meson 1.0 and no pycotap.  Unpack both
+# from the backports suite into the cache (apt-get download + dpkg -x,
+# never installed) and print their Python module directory, for
+# PYTHONPATH: configure's venv (--system-site-packages) then finds them
+# there instead of fetching them.  Keyed by their versions.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 vs_lock_cache
 VSIMPLE_TARGET=backports vs_apt_private
-ver=$(apt-cache "${vs_apt[@]}" policy meson | awk '/Candidate:/ {print $2}')
-[ -n "$ver" ] && [ "$ver" != "(none)" ] || vs_die "no meson in the backports suite"
-dest="$VS_CACHE/tools/meson-$ver"
+pkgs=(meson python3-pycotap)
+key="" want=()
+for p in "${pkgs[@]}"; do
+	v=$(apt-cache "${vs_apt[@]}" policy "$p" | awk '/Candidate:/ {print $2}')
+	[ -n "$v" ] && [ "$v" != "(none)" ] || vs_die "no $p in the backports suite"
+	key+="${key:+_}$p-$v" want+=("$p=$v")
+done
+dest="$VS_CACHE/tools/$key"
 if [ ! -f "$dest/.unpacked" ]; then
-	vs_say "fetching meson $ver (unpacked into the cache, not installed)"
+	vs_say "fetching ${want[*]} (unpacked into the cache, not installed)"
 	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb"
-	(cd "$dest.deb" && apt-get "${vs_apt[@]}" download -q "meson=$ver" >&2)
-	dpkg -x "$dest.deb"/meson_*.deb "$dest"
+	(cd "$dest.deb" && apt-get "${vs_apt[@]}" download -q "${want[@]}" >&2)
+	for deb in "$dest.deb"/*.deb; do dpkg -x "$deb" "$dest"; done
 	rm -rf "$dest.deb"
-	[ -d "$dest/usr/lib/python3/dist-packages/mesonbuild" ] || vs_die "no mesonbuild in meson $ver"
+	[ -d "$dest/usr/lib/python3/dist-packages/mesonbuild" ] || vs_die "no mesonbuild in $dest"
 	touch "$dest/.unpacked"
 fi
 echo "$dest/usr/lib/python3/dist-packages"

@@ -45,4 +45,10 @@ if [ ! -f "$dest/.unpacked" ]; then
 	rm -rf "$dest" && mv "$tree" "$dest" && rm -rf "$dest.tmp"
 	touch "$dest/.unpacked"
 fi
+# Without Debian's packaging the dfsg tarball lacks the edk2 firmware
+# images that QEMU 10's meson unpacks whenever it finds bzip2 (Debian builds
+# them from source).  The guests boot SeaBIOS: do without them.
+if [ -f "$dest/.origin" ] && ! compgen -G "$dest/pc-bios/edk2-*.bz2" >/dev/null; then
+	sed -i 's/^\( *unpack_edk2_blobs = \)bzip2.found()$/\1false/' "$dest/meson.build"
+fi
 echo "$dest"

@@ -27,5 +27,7 @@ pkgs=(
 	seabios qemu-system-data ipxe-qemu
 )
 
-kver=$(vs_kernel_version)
-vs_install_packages "build dependencies" "${pkgs[@]}" "linux-headers-$kver"
+# the target kernel's headers: the distro's package, or for backports
+# unpacked into the cache by vm/fetch-headers.sh instead
+[ "$(vs_target)" != stable ] || pkgs+=("linux-headers-$(vs_kernel_version)")
+vs_install_packages "build dependencies" "${pkgs[@]}"

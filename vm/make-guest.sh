@@ -49,15 +49,20 @@ for t in modprobe insmod rmmod lsmod depmod modinfo; do ln -sf kmod "$root/sbin/
 mdir="lib/modules/$kver"
 mkdir -p "$root/$mdir/kernel/drivers/char"
 cp -a "$kdir/$mdir/kernel/drivers/virtio" "$root/$mdir/kernel/drivers/"
-cp -a "$kdir/$mdir"/kernel/drivers/char/virtio_console.ko* "$root/$mdir/kernel/drivers/char/"
+# (built in on 6.12: then only modules.builtin names it)
+cp -a "$kdir/$mdir"/kernel/drivers/char/virtio_console.ko* "$root/$mdir/kernel/drivers/char/" 2>/dev/null ||
+	grep -q '/virtio_console.ko$' "$kdir/$mdir/modules.builtin" ||
+	vs_die "virtio_console is neither a module nor built into $kver"
 cp "$kdir/$mdir"/modules.{builtin,builtin.modinfo,order} "$root/$mdir/"
 
 # our module, installed as `make install` does (driver/Makefile's
 # modules_install: Kbuild compresses it as this kernel's config says, then
 # depmod), into the initramfs root; GUEST_KBUILD is the kernel build tree
-# (default GUEST_KDIR/build if there is one, else the distro headers)
-kbuild=${GUEST_KBUILD:-/usr/src/linux-headers-$kver}
-[ -z "${GUEST_KDIR:-}" ] || [ ! -d "$GUEST_KDIR/build" ] || kbuild=${GUEST_KBUILD:-$GUEST_KDIR/build}
+# (default GUEST_KDIR/build if there is one, else the target's headers,
+# vm/fetch-headers.sh)
+if [ -n "${GUEST_KBUILD:-}" ]; then kbuild=$GUEST_KBUILD
+elif [ -n "${GUEST_KDIR:-}" ] && [ -d "$GUEST_KDIR/build" ]; then kbuild=$GUEST_KDIR/build
+else kbuild=$(VSIMPLE_KVER=$kver "$here/fetch-headers.sh"); fi
 make -s -C "$(dirname "$ko")" -f "$VS_TOP/driver/Makefile" KVER="$kver" KDIR="$kbuild" \
 	INSTALL_MOD_PATH="$root" modules_install >&2
 grep -q '^alias virtio:d0000003Fv\* virtio_simple$' "$root/$mdir/modules.alias" ||

@@ -10,7 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-out="$VS_TOP/build/trace"
+out=${VSIMPLE_TRACE_DIR:-$VS_TOP/build/trace}	# make matrix: one per combination
 mkdir -p "$out"
 
 # QEMU's side of a request: the notify write (only without ioeventfd),

@@ -459,9 +459,10 @@ def config_ops(kallsyms):
     syms = {}
     for ln in kallsyms:
         f = ln.split()
-        # "address type name [module]"; QEMU's trace lines may interleave
-        if len(f) == 4 and re.match(r"[0-9a-f]{16}$", f[0]):
-            syms[f[2]] = "%s %s" % (f[1], f[3])
+        # "address type name [module]", without the module when built in
+        # (6.12); QEMU's trace lines may interleave
+        if len(f) in (3, 4) and re.match(r"[0-9a-f]{16}$", f[0]):
+            syms[f[2]] = "%s %s" % (f[1], f[3] if len(f) == 4 else "(built in)")
     out = ["  %-22s %-32s %s" % ("field", "the seed's function",
                                  "running kernel (/proc/kallsyms)")]
     for field, fn in SEED_CONFIG_OPS:
