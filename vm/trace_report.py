@@ -470,6 +470,12 @@ def config_ops(kallsyms):
                                          syms.get(fn, "absent")))
     table = [n for n in syms if n.startswith("virtio_pci_config")]
     absent = ["." + f for f, fn in SEED_CONFIG_OPS if fn not in syms]
+    # the admin virtqueue outside the ops table (6.11 and later drop
+    # .create_avq/.destroy_avq; virtio_pci sets the queue up itself)
+    avq = sorted(n for n in syms if "avq" in n or n.startswith("virtio_pci_admin"))
+    if any(fn not in syms for fn in ("vp_modern_create_avq",
+                                      "vp_modern_destroy_avq")):
+        out.append("  admin virtqueue symbols here: %s" % (", ".join(avq) or "none"))
     return out, table, len(SEED_CONFIG_OPS) - len(absent), absent
 
 

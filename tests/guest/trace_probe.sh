@@ -74,11 +74,12 @@ EOF
 
 # STEP 4c: the seed lists virtio_pci_config_ops from some kernel.  The
 # table's contents are data, not symbols, so print what the running kernel
-# has of it: the table itself and the vp_* functions the fields point to
-# (module virtio_pci on 6.1; built in on 6.12, where kallsyms names none).
+# has of it: the table itself, the vp_* functions the fields point to and
+# the admin virtqueue's virtio_pci_admin_* ones (module virtio_pci on 6.1;
+# built in on 6.12, where kallsyms names no module).
 config_ops() {
 	say "config ops symbols in /proc/kallsyms"
-	awk '$3 ~ /^(virtio_pci_config(_nodev)?_ops|vp_.*)$/ &&
+	awk '$3 ~ /^(virtio_pci_config(_nodev)?_ops|vp_.*|virtio_pci_admin_.*)$/ &&
 		(NF == 3 || $4 ~ /^\[virtio_pci(_modern_dev)?\]$/)' /proc/kallsyms
 }
 
