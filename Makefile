@@ -20,7 +20,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/h
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
 .PHONY: all deps driver tools guest-bin host-tests guest demo check check-debug matrix bench trace \
-	fresh-check clean
+	fresh-check fuzz clean
 
 all: guest tools
 
@@ -91,6 +91,11 @@ check: guest host-tests tools
 # UBSAN, ...) built from the distro kernel's source; not part of `check`
 check-debug: guest
 	vm/check-debug.sh
+
+# The device under QEMU's libFuzzer (docs/fuzzing.md): FUZZ_SECONDS of one
+# fuzzing process (default 60); crashes land in build/fuzz/artifacts/
+fuzz: deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) vm/fuzz.sh
 
 # The qtests and guest suites on QEMU 7.2/10.0 x Linux 6.1/6.12 (the two
 # VSIMPLE_TARGETs), a table of counts; logs in build/matrix/.  Not in check

@@ -68,7 +68,7 @@ make -s -C driver >/dev/null 2>&1
 
 # from device/, so paths read as in QEMU's tree (tests/ has its own rules)
 out=$(cd device && for f in hw/virtio/*.c include/hw/virtio/*.h \
-		tests/qtest/*.c tests/qtest/libqos/*.[ch]; do
+		tests/qtest/*.c tests/qtest/libqos/*.[ch] tests/qtest/fuzz/*.c; do
 	perl "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f" 2>&1
 done)
 tap_result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: device/" "$out"

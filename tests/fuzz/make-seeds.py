@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Write the seed corpus for the virtio-simple fuzz target into corpus/.
+
+Each seed is a command sequence in the target's input format (see
+device/tests/qtest/fuzz/virtio_simple_fuzz.c): one opcode byte, then its
+arguments, little-endian.  The numbers come from include/uapi/virtio_simple.h
+(parsed, not repeated here).  Run it again after changing the format.
+"""
+import os
+import re
+import struct
+
+here = os.path.dirname(os.path.abspath(__file__))
+header = os.path.join(here, "..", "..", "include", "uapi", "virtio_simple.h")
+uapi = {m.group(1): int(m.group(2), 0) for m in re.finditer(
+    r"^#define (VIRTIO_SIMPLE_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b",
+    open(header).read(), re.M)}
+ECHO = uapi["VIRTIO_SIMPLE_OP_ECHO"]
+CRC32C = uapi["VIRTIO_SIMPLE_OP_CRC32C"]
+DELAY = uapi["VIRTIO_SIMPLE_OP_DELAY"]
+
+# opcodes, in the target's enum order
+START, STATUS, CONFIG, REQUEST, RESPONSE, CLOCK, QUEUE_RESET, AVAIL_SKIP = range(8)
+ALL_FEATURES = 0x07                     # VERSION_1, INDIRECT_DESC, EVENT_IDX
+FEATURES_OK, DRIVER_OK = 0x01, 0x02     # CMD_START flags
+SPLIT, INDIRECT = 0x02, 0x04            # buffer flags
+# virtio status bits (virtio_config.h)
+ACK, DRIVER, S_DRIVER_OK, S_FEATURES_OK = 1, 2, 4, 8
+
+
+def start(features=ALL_FEATURES, flags=FEATURES_OK | DRIVER_OK):
+    return bytes([START, features, flags])
+
+
+def response(cap=64, flags=0):
+    return bytes([RESPONSE]) + struct.pack("<HB", cap, flags)
+
+
+def request(op, payload, flags=0, skew=0):
+    return bytes([REQUEST, op, flags]) + struct.pack("<Hb", len(payload), skew) + payload
+
+
+def config(offset, width):
+    return bytes([CONFIG, offset, width])     # width: 0 b, 1 w, 2 l, 3 q
+
+
+seeds = {
+    "echo": start() + response() + request(ECHO, b"hello"),
+    "crc32c": start() + response() + request(CRC32C, b"123456789"),
+    "delay": start() + response() + request(DELAY, struct.pack("<I", 1000))
+    + bytes([CLOCK, 0]),
+    "echo-split-indirect": start() + response(64, SPLIT)
+    + request(ECHO, b"split", INDIRECT) + response(64, INDIRECT)
+    + request(ECHO, b"again", SPLIT),
+    # DRIVER_OK straight after DRIVER: no FEATURES_OK, then a request
+    "bad-status": start(flags=0) + bytes([STATUS, ACK | DRIVER | S_DRIVER_OK])
+    + response() + request(ECHO, b"x"),
+    "config-read": config(0, 2) + config(4, 2) + config(8, 3) + config(39, 0),
+    "no-version-1": start(features=0x06) + response() + request(ECHO, b"v"),
+    "queue-reset": start() + response() + request(DELAY, struct.pack("<I", 5000))
+    + bytes([QUEUE_RESET, 0]) + start() + response() + request(ECHO, b"r"),
+}
+
+out = os.path.join(here, "corpus")
+os.makedirs(out, exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
