@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Overlay virtio-simple onto a QEMU 7.2 source tree: copy our sources and
-# the protocol header in, and add the few lines that register the device
-# (meson.build, Kconfig, the device-name table, trace-events).
+# Overlay virtio-simple onto a QEMU 7.2 or 10.0 source tree: copy our
+# sources and the protocol header in, and add the few lines that register
+# the device (meson.build, Kconfig, the device-name table, trace-events).
 #
 # Idempotent, and a file is rewritten only when its content changes, so an
 # edit under device/ leads to an incremental rebuild of just that file.
@@ -23,6 +23,7 @@ install_if_changed() {
 # Our files.
 for f in hw/virtio/virtio-simple.c hw/virtio/virtio-simple-pci.c \
 	 include/hw/virtio/virtio-simple.h \
+	 include/hw/virtio/virtio-simple-compat.h \
 	 tests/qtest/virtio-simple-test.c \
 	 tests/qtest/libqos/virtio-simple.c tests/qtest/libqos/virtio-simple.h; do
 	install_if_changed "$dev/$f" "$src/$f"
@@ -30,6 +31,7 @@ done
 
 # The protocol header, converted by QEMU's own cp_portable().
 eval "$(sed -n '/^cp_portable() {/,/^}/p' "$src/scripts/update-linux-headers.sh")"
+arch=""	# QEMU 10's cp_portable reads it; empty: a linux/ standard header
 cp_portable "$top/include/uapi/virtio_simple.h" "$tmp"
 install_if_changed "$tmp/virtio_simple.h" \
 	"$src/include/standard-headers/linux/virtio_simple.h"
@@ -50,11 +52,13 @@ add_after() {
 	install_if_changed "$tmp/edit" "$src/$1"
 }
 
-# meson.build: before the PCI source set is folded into virtio_ss.
+# meson.build: before the PCI source set is folded into virtio_ss (7.2),
+# or specific_virtio_ss (10.0), the set virtio-rng.c is in.
 strip_block "$src/hw/virtio/meson.build" | awk -v b="$begin" -v e="$end" '
-	/^virtio_ss.add_all\(when: .CONFIG_VIRTIO_PCI./ {
+	/^(specific_)?virtio_ss.add_all\(when: .CONFIG_VIRTIO_PCI./ {
+		set = substr($0, 1, index($0, ".") - 1)
 		print b
-		print "virtio_ss.add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple.c'\''))"
+		print set ".add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple.c'\''))"
 		print "virtio_pci_ss.add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple-pci.c'\''))"
 		print e
 	}

@@ -32,13 +32,13 @@ struct VirtIOSimplePCI {
 };
 
 /* Without "vectors" declared here the proxy gets no MSI-X at all. */
-static Property virtio_simple_pci_properties[] = {
+static VSIMPLE_PROPERTY virtio_simple_pci_properties[] = {
     DEFINE_PROP_BIT("ioeventfd", VirtIOPCIProxy, flags,
                     VIRTIO_PCI_FLAG_USE_IOEVENTFD_BIT, true),
     DEFINE_PROP_UINT32("vectors", VirtIOPCIProxy, nvectors,
                        DEV_NVECTORS_UNSPECIFIED),
     DEFINE_PROP_UINT16("x-device-id", VirtIOSimplePCI, x_device_id, 0),
-    DEFINE_PROP_END_OF_LIST(),
+    VSIMPLE_PROPS_END
 };
 
 static void virtio_simple_pci_realize(VirtIOPCIProxy *vpci_dev, Error **errp)
@@ -88,10 +88,15 @@ static void virtio_simple_pci_instance_init(Object *obj)
 
     virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
                                 TYPE_VIRTIO_SIMPLE);
-    /* qdev aliases only static properties; these are QOM ones */
+    /*
+     * QEMU 7.2 aliases only qdev's static properties; these are QOM ones.
+     * QEMU 10.0 aliases every class property itself ("label"): skip those.
+     */
     for (i = 0; i < ARRAY_SIZE(runtime_props); i++) {
-        object_property_add_alias(obj, runtime_props[i], OBJECT(&dev->vdev),
-                                  runtime_props[i]);
+        if (!object_property_find(obj, runtime_props[i])) {
+            object_property_add_alias(obj, runtime_props[i],
+                                      OBJECT(&dev->vdev), runtime_props[i]);
+        }
     }
 }
 

@@ -751,13 +751,13 @@ static const VMStateDescription vmstate_virtio_simple = {
     },
 };
 
-static Property virtio_simple_properties[] = {
+static VSIMPLE_PROPERTY virtio_simple_properties[] = {
     DEFINE_PROP_UINT32("max-payload", VirtIOSimple, max_payload,
                        VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT),
     DEFINE_PROP_UINT16("queue-size", VirtIOSimple, queue_size, 128),
     DEFINE_PROP_BOOL("x-fault-injection", VirtIOSimple, x_fault_injection,
                      false),
-    DEFINE_PROP_END_OF_LIST(),
+    VSIMPLE_PROPS_END
 };
 
 static void virtio_simple_class_init(ObjectClass *klass, void *data)

@@ -10,6 +10,7 @@
 #define QEMU_VIRTIO_SIMPLE_H
 
 #include "hw/virtio/virtio.h"
+#include "hw/virtio/virtio-simple-compat.h"
 #include "standard-headers/linux/virtio_simple.h"
 #include "qom/object.h"
 
