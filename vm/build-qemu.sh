@@ -48,6 +48,8 @@ conf=(
 )
 targets=(qemu-system-x86_64)
 [ -z "$scratch" ] || targets+=(tests/qtest/qos-test)
+# VSIMPLE_QOS_TEST=1: qos-test too (make matrix's qtests on a plain build)
+[ -z "${VSIMPLE_QOS_TEST:-}" ] || targets+=(tests/qtest/qos-test)
 case "$flavour" in
 # slirp (-netdev user) for a disk-image guest outside the harness
 # (docs/usage.md); only here, so the sanitizer build's key stays the same

@@ -7,6 +7,8 @@
 #   VSIMPLE_HEAVY_LOCK=FILE  each build and each suite run under flock FILE,
 #                            so other jobs on a shared machine interleave
 #   VSIMPLE_MATRIX_SUITES    the guest suites (globs, default "guest-* trace-*")
+#   VSIMPLE_QTEST_FLAVOUR=plain  qtests without the sanitizer builds
+#                            (tests/qtest.sh), when their cost does not fit
 # The qtests depend on QEMU only: they run once per QEMU and are shown in
 # both of its rows.
 set -uo pipefail	# no -e: one combination failing must not stop the rest
@@ -18,23 +20,29 @@ targets=(stable backports)
 suites=${VSIMPLE_MATRIX_SUITES:-guest-* trace-*}
 unset VSIMPLE_KVER	# resolved per target below
 
+# heavy CMD...: CMD under the lock, its own time (without the wait for the
+# lock) added to $out/.seconds
 heavy() {
-	if [ -n "${VSIMPLE_HEAVY_LOCK:-}" ]; then flock "$VSIMPLE_HEAVY_LOCK" "$@"; else "$@"; fi
+	local run=(bash -c 's=$SECONDS; "$@"; rc=$?; echo $((SECONDS - s)) >>"$VS_MATRIX_SECONDS"; exit $rc' heavy "$@")
+	if [ -n "${VSIMPLE_HEAVY_LOCK:-}" ]; then flock "$VSIMPLE_HEAVY_LOCK" "${run[@]}"; else "${run[@]}"; fi
 }
+export VS_MATRIX_SECONDS="$out/.seconds"
+: >"$VS_MATRIX_SECONDS"
+begin=$SECONDS
 # counts LOG: "N passed, N failed, N skipped", tests/run.sh's last line
 counts() { grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$1" | tail -n 1; }
 mins() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+busy() { mins "$(tail -n 1 "$VS_MATRIX_SECONDS")"; }	# the last heavy step's
 
 declare -A qemu qname qskip qtest kimg kname initrd kskip
 failed=0
 for t in "${targets[@]}"; do
 	export VSIMPLE_TARGET=$t
 	log="$out/qemu-$t.log"
-	start=$SECONDS
 	if src=$("$here/fetch-qemu.sh" 2>"$log") && b=$(heavy "$here/build-qemu.sh" 2>>"$log"); then
 		qemu[$t]=$b/qemu-system-x86_64
 		qname[$t]="QEMU $(cat "$src/VERSION")"
-		vs_say "matrix: ${qname[$t]} ($t) ready in $(mins $((SECONDS - start)))"
+		vs_say "matrix: ${qname[$t]} ($t) ready, build $(busy)"
 	else
 		qname[$t]="QEMU ($t)"
 		qskip[$t]="QEMU $t: $(grep -m1 'error' "$log" || tail -n 1 "$log") (log $log)"
@@ -66,11 +74,10 @@ for t in "${targets[@]}"; do
 
 	if [ -z "${qskip[$t]:-}" ]; then
 		log="$out/qtest-$t.log"
-		start=$SECONDS
 		VSIMPLE_TEST_LOGS="$out/qtest-$t" VSIMPLE_SUITES="qtest-*" heavy "$VS_TOP/tests/run.sh" >"$log" 2>&1
-		qtest[$t]="$(counts "$log" || echo "no result (log $log)")"
+		qtest[$t]="$(counts "$log" || echo "no result (log $log)") ($(busy))"
 		grep -q ' 0 failed' <<<"${qtest[$t]}" || failed=1
-		vs_say "matrix: qtests on ${qname[$t]}: ${qtest[$t]} ($(mins $((SECONDS - start))))"
+		vs_say "matrix: qtests on ${qname[$t]}: ${qtest[$t]}"
 	fi
 done
 
@@ -85,7 +92,6 @@ for q in "${targets[@]}"; do
 		fi
 		d="$out/$c"
 		rm -rf "$d" && mkdir -p "$d"
-		start=$SECONDS
 		VSIMPLE_TARGET=$q VSIMPLE_QEMU=${qemu[$q]} VSIMPLE_KERNEL=${kimg[$k]} \
 			VSIMPLE_INITRD=${initrd[$k]} VSIMPLE_FIRMWARE=/usr/share/seabios:/usr/share/qemu \
 			VSIMPLE_ACCEL=${VSIMPLE_ACCEL:-tcg} VSIMPLE_TEST_LOGS="$d/logs" \
@@ -93,13 +99,13 @@ for q in "${targets[@]}"; do
 			heavy "$VS_TOP/tests/run.sh" >"$d/run.log" 2>&1
 		r=$(counts "$d/run.log") || r="no result"
 		grep -q ' 0 failed' <<<"$r" || failed=1
-		result[$c]="$r ($(mins $((SECONDS - start))); $d/run.log)"
+		result[$c]="$r ($(busy); $d/run.log)"
 		vs_say "matrix: ${qname[$q]} + ${kname[$k]}: ${result[$c]}"
 	done
 done
 
 {
-	echo "make matrix: guest suites \"$suites\"; qtests once per QEMU"
+	echo "make matrix: guest suites \"$suites\"; qtests once per QEMU (${VSIMPLE_QTEST_FLAVOUR:-asan} build)"
 	for q in "${targets[@]}"; do
 		for k in "${targets[@]}"; do
 			c="$q-qemu+$k-kernel"
@@ -107,5 +113,7 @@ done
 				"${qtest[$q]:-not run}" "" "${result[$c]}"
 		done
 	done
+	busy=$(awk '{ s += $1 } END { print s + 0 }' "$VS_MATRIX_SECONDS")
+	echo "time: $(mins $((SECONDS - begin))) in all, $(mins "$busy") of it in builds and suite runs (the rest waiting for VSIMPLE_HEAVY_LOCK, fetching, packing initramfs)"
 } | tee "$out/table.txt"
 exit "$failed"
