@@ -92,6 +92,13 @@ check: guest host-tests tools
 check-debug: guest
 	vm/check-debug.sh
 
+# Long runs under load with their numbers and pass criteria (README):
+# make stress (STRESS_CYCLES), make soak (SOAK_SECONDS); DEBUG=1 runs them
+# on check-debug's kernel.  Not part of check
+.PHONY: stress soak
+stress soak: guest
+	$(if $(DEBUG),vm/check-debug.sh) vm/stress.sh $@
+
 # The device under QEMU's libFuzzer (docs/fuzzing.md): FUZZ_SECONDS of one
 # fuzzing process (default 60); crashes land in build/fuzz/artifacts/
 fuzz: deps
