@@ -78,6 +78,9 @@ suite host-install tests/host/install.sh
 suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 suite qtest-asan-ubsan tests/qtest.sh
+# 60 s of the device's fuzz target from the seeds (docs/fuzzing.md); its
+# QEMU build (libFuzzer, ASan + UBSan) adds about 10 min to a cold check
+suite fuzz-smoke tests/fuzz-smoke.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
 suite guest-driver guest --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
 suite guest-libvsimple guest --device virtio-simple-pci build/guest-bin/libvsimple_test
@@ -89,6 +92,10 @@ suite guest-faulty-device guest --append init_on_alloc=0 \
 	--device virtio-simple-pci,x-fault-injection=on build/guest-bin/fault_test
 suite guest-recovery guest --device virtio-simple-pci,x-fault-injection=on \
 	build/guest-bin/recovery_test
+# failslab/fail_page_alloc (fail-nth) in the system calls, fail_function
+# in the driver's refill and probe: the debug kernel (make check-debug);
+# skipped on a kernel without fault injection
+suite guest-alloc-failure guest --device virtio-simple-pci build/guest-bin/alloc_fail_test
 # max-payload 256 KiB, so a file's 8 MiB budget shows after a few answers
 suite guest-data-path guest --device virtio-simple-pci,max-payload=262144 \
 	build/guest-bin/datapath_test
