@@ -12,6 +12,7 @@
  * serves a batch.  Response buffers are allocated in process context only
  * (refill work, with backoff), never in the interrupt handler.
  */
+#include <linux/error-injection.h>
 #include <linux/memcontrol.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
@@ -197,9 +198,12 @@ void vsimple_free_buf(struct vsimple_buf *buf)
  * A response buffer with room for max_payload bytes.  Process context
  * only.  The chunks are order-0 pages unless the ring is too small for
  * that many (vsimple_resp_layout()): first the spare ones, which no answer
- * used, then new ones, zeroed (see vsimple_complete()).
+ * used, then new ones, zeroed (see vsimple_complete()).  Not inlined:
+ * fail_function makes it return NULL (tests/guest/alloc_fail_test.c), the
+ * one failure its callers, the refill work and probe, handle.
  */
-static struct vsimple_buf *vsimple_alloc_resp_buf(struct vsimple_dev *dev)
+static noinline struct vsimple_buf *
+vsimple_alloc_resp_buf(struct vsimple_dev *dev)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 	struct vsimple_buf *buf;
@@ -227,6 +231,8 @@ static struct vsimple_buf *vsimple_alloc_resp_buf(struct vsimple_dev *dev)
 	}
 	return buf;
 }
+
+ALLOW_ERROR_INJECTION(vsimple_alloc_resp_buf, NULL);
 
 /* The header, then the chunks, max_payload bytes in all.  Lock held. */
 static int vsimple_post_resp_buf(struct vsimple_dev *dev,
