@@ -287,6 +287,8 @@ def annotate(tree, caps):
                 c.note = "virtio-pci: vendor 1af4 matches"
             elif c.step == 2:
                 c.note = "each PCI driver: none may bind yet"
+            elif c.step == 5:
+                c.note = "virtio drivers before virtio_simple: no match"
             else:
                 c.note = "PCI drivers before virtio-pci: no match"
         elif c.name == "device_add" and upname == "device_add":
