@@ -8,8 +8,6 @@
 . /opt/vsimple/bin/tap.sh
 . /job/stress_lib.sh
 secs=${1:-600}
-SLAB_MAX_KIB=${SLAB_MAX_KIB:-1024}
-AVAIL_MAX_KIB=${AVAIL_MAX_KIB:-4096}
 node1=/dev/virtio-simple1
 
 check "$node appears" wait_for $node 60

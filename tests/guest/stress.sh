@@ -9,8 +9,6 @@
 . /opt/vsimple/bin/tap.sh
 . /job/stress_lib.sh
 cycles=${1:-100}
-SLAB_MAX_KIB=${SLAB_MAX_KIB:-1024}
-AVAIL_MAX_KIB=${AVAIL_MAX_KIB:-4096}
 drv=/sys/bus/virtio/drivers/virtio_simple
 cls=/sys/class/virtio-simple/virtio-simple0
 load_args="-p 4 -d 24"

@@ -1,6 +1,8 @@
 # Helpers for the guest halves of make stress and make soak (busybox sh;
 # vm/stress.sh adds this file to /job).  Source after tap.sh.
 node=/dev/virtio-simple0
+# the bounds (SLAB_MAX_KIB, AVAIL_MAX_KIB) vm/stress.sh chose
+. /job/stress.env
 totals=/tmp/stress-totals
 
 # The guest's memory, after dropping what the kernel can drop, as KiB;
