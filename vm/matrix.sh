@@ -9,6 +9,9 @@
 #   VSIMPLE_MATRIX_SUITES    the guest suites (globs, default "guest-* trace-*")
 #   VSIMPLE_QTEST_FLAVOUR=plain  qtests without the sanitizer builds
 #                            (tests/qtest.sh), when their cost does not fit
+#   VSIMPLE_MATRIX_ONLY="QEMU+KERNEL ..."  only these combinations, each
+#                            target's name, e.g. "backports+stable"; no qtests
+#                            unless it also names "qtest"
 # The qtests depend on QEMU only: they run once per QEMU and are shown in
 # both of its rows.
 set -uo pipefail	# no -e: one combination failing must not stop the rest
@@ -39,7 +42,10 @@ failed=0
 for t in "${targets[@]}"; do
 	export VSIMPLE_TARGET=$t
 	log="$out/qemu-$t.log"
-	if src=$("$here/fetch-qemu.sh" 2>"$log") && b=$(heavy "$here/build-qemu.sh" 2>>"$log"); then
+	if [ -n "${VSIMPLE_MATRIX_ONLY:-}" ] && [[ " $VSIMPLE_MATRIX_ONLY " != *" $t+"* ]]; then
+		qname[$t]="QEMU ($t)"
+		qskip[$t]="QEMU $t not selected (VSIMPLE_MATRIX_ONLY)"
+	elif src=$("$here/fetch-qemu.sh" 2>"$log") && b=$(heavy "$here/build-qemu.sh" 2>>"$log"); then
 		qemu[$t]=$b/qemu-system-x86_64
 		qname[$t]="QEMU $(cat "$src/VERSION")"
 		vs_say "matrix: ${qname[$t]} ($t) ready, build $(busy)"
@@ -72,7 +78,9 @@ for t in "${targets[@]}"; do
 		fi
 	fi
 
-	if [ -z "${qskip[$t]:-}" ]; then
+	if [ -n "${VSIMPLE_MATRIX_ONLY:-}" ] && [[ " $VSIMPLE_MATRIX_ONLY " != *" qtest "* ]]; then
+		qtest[$t]="not selected (VSIMPLE_MATRIX_ONLY)"
+	elif [ -z "${qskip[$t]:-}" ]; then
 		log="$out/qtest-$t.log"
 		VSIMPLE_TEST_LOGS="$out/qtest-$t" VSIMPLE_SUITES="qtest-*" heavy "$VS_TOP/tests/run.sh" >"$log" 2>&1
 		qtest[$t]="$(counts "$log" || echo "no result (log $log)") ($(busy))"
@@ -86,6 +94,8 @@ for q in "${targets[@]}"; do
 	for k in "${targets[@]}"; do
 		c="$q-qemu+$k-kernel"
 		why="${qskip[$q]:-}${qskip[$q]:+; }${kskip[$k]:-}"
+		[ -z "${VSIMPLE_MATRIX_ONLY:-}" ] || [[ " $VSIMPLE_MATRIX_ONLY " == *" $q+$k "* ]] ||
+			why="not selected (VSIMPLE_MATRIX_ONLY)"
 		if [ -n "$why" ]; then
 			result[$c]="skipped: $why"
 			continue
