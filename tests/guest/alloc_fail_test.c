@@ -276,12 +276,18 @@ static void bound_dev(char *out, size_t n)
 static void fail_function(void)
 {
 	uint64_t f0 = sysfs_u64(0, "refill_failures");
-	char dev[64], list[1 << 16];
+	static char list[1 << 20];
+	char dev[64];
 	int ok, lfd, n;
+	size_t len;
 
+	/* a seq_file: a page per read(), and every syscall is listed first */
 	lfd = open(DBG "error_injection/list", O_RDONLY);
-	n = lfd < 0 ? 0 : read(lfd, list, sizeof(list) - 1);
-	list[n > 0 ? n : 0] = '\0';
+	len = 0;
+	while (lfd >= 0 && len < sizeof(list) - 1 &&
+	       (n = read(lfd, list + len, sizeof(list) - 1 - len)) > 0)
+		len += n;
+	list[len] = '\0';
 	if (lfd >= 0)
 		close(lfd);
 	if (!tap_check(strstr(list, "vsimple_alloc_resp_buf") != NULL,
