@@ -12,7 +12,7 @@ LIB_HEADERS := tools/lib/libvsimple.h
 # Not for install/uninstall (install.mk): they use the running kernel, and
 # an exported variable is expanded for every recipe (an apt look-up).
 ifneq ($(filter-out install uninstall install-% uninstall-%,$(or $(MAKECMDGOALS),all)),)
-export VSIMPLE_KVER = $(eval VSIMPLE_KVER := $(shell vm/kernel-version.sh))$(VSIMPLE_KVER)
+export VSIMPLE_KVER = $(eval VSIMPLE_KVER := $(shell VSIMPLE_TARGET=$(VSIMPLE_TARGET) vm/kernel-version.sh))$(VSIMPLE_KVER)
 endif
 
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/guest/*.c))
