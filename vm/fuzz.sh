@@ -3,10 +3,11 @@
 # FLAVOUR=fuzz) for FUZZ_SECONDS, one process, from the working corpus in
 # the cache plus the seeds in tests/fuzz/corpus.  Prints libFuzzer's final
 # numbers and which functions of the device it reached; fails when it
-# found a crash, leaving the input under build/fuzz/artifacts/.
+# found a crash, leaving the input in build/fuzz/artifacts/.
 #   FUZZ_SECONDS=N     how long (default 60)
 #   FUZZ_CORPUS=DIR    where new inputs go (default the cache's, kept)
 #   FUZZ_LOG=FILE      libFuzzer's output (default build/fuzz/fuzz.log)
+#   FUZZ_ARTIFACTS=DIR where crashes go (default build/fuzz/artifacts)
 #   FUZZ_BUILD=DIR     a fuzz build to use as it is, not rebuilt (a long
 #                      run while the device's sources change)
 set -euo pipefail
@@ -19,8 +20,9 @@ build=${FUZZ_BUILD:-$(FLAVOUR=fuzz "$here/build-qemu.sh")}
 out="$VS_TOP/build/fuzz"
 corpus=${FUZZ_CORPUS:-$VS_CACHE/fuzz/corpus}
 log=${FUZZ_LOG:-$out/fuzz.log}
-mkdir -p "$out/artifacts" "$corpus" "$(dirname "$log")"
-before=$(find "$out/artifacts" -type f | wc -l)
+artifacts=${FUZZ_ARTIFACTS:-$out/artifacts}
+mkdir -p "$artifacts" "$corpus" "$(dirname "$log")"
+before=$(find "$artifacts" -type f | wc -l)
 
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 # the fuzzer's own allocations stay for the process's life: no leak check
@@ -32,7 +34,7 @@ args=(
 	-max_len=4096
 	-timeout=60
 	-dict="$VS_TOP/tests/fuzz/virtio-simple.dict"
-	-artifact_prefix="$out/artifacts/"
+	-artifact_prefix="$artifacts/"
 	-print_final_stats=1
 	-print_coverage=1
 	# QEMU's error report for every bad ring would drown libFuzzer's
@@ -53,8 +55,15 @@ grep -E '^stat::' "$log" >&2 || true
 vs_say "virtio-simple functions reached (COVERED) and not (UNCOVERED):"
 grep -E '^ *(UN)?COVERED_FUNC: .*/virtio-simple[^/ ]*\.c:[0-9]+$' "$log" |
 	sed -E 's/^ *((UN)?COVERED)_FUNC: hits: ([0-9]+) edges: ([0-9]+\/[0-9]+) ([^ ]+) .*\/([^/]+)$/  \1 \5 (edges \4, \6)/' >&2 || true
+# Lines holding a branch never taken, inlined helpers included: most are
+# ASan's report paths and trace points (off while fuzzing), the rest show
+# where the inputs did not get.
+grep -E '^ *UNCOVERED_PC: .*/virtio-simple[^/ ]*\.c:[1-9][0-9]*$' "$log" |
+	sed -E 's/.*\/([^/]+):([0-9]+)$/\1 \2/' | sort -u -k1,1 -k2n |
+	awk '$1 != f { if (f) print "  " f " lines with a branch never taken:" l; f = $1; l = "" }
+		{ l = l " " $2 } END { if (f) print "  " f " lines with a branch never taken:" l }' >&2 || true
 
-after=$(find "$out/artifacts" -type f | wc -l)
+after=$(find "$artifacts" -type f | wc -l)
 if [ "$rc" -ne 0 ] || [ "$after" -ne "$before" ]; then
 	grep -E 'ERROR: |runtime error|Test unit written' "$log" | head -n 10 >&2 || true
 	vs_die "the fuzzer found a problem; minimise it with:
