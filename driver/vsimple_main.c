@@ -98,6 +98,12 @@ static int vsimple_vqs_init(struct vsimple_dev *dev)
 	virtqueue_disable_cb(dev->req_vq);
 	err = vsimple_fill_resp_queue(dev);
 	if (err) {
+		/*
+		 * find_vqs enabled the queues: reset before freeing what was
+		 * posted, or the device may still use it and the next probe
+		 * finds them enabled (-ENOENT)
+		 */
+		virtio_reset_device(dev->vdev);
 		vsimple_free_unused(dev);
 		dev->vdev->config->del_vqs(dev->vdev);
 		dev->req_vq = NULL;	/* nothing may touch them now */
