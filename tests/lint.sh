@@ -34,6 +34,9 @@ out=$(for f in driver/vsimple*.c driver/vsimple*.h; do
 done)
 tap_result "$([ -z "$out" ]; echo $?)" "kernel checkpatch --strict: driver/" "$out"
 
+out=$(kcp tests/debug/plant-bugs/vsimple_plant_bugs.c)
+tap_result "$([ -z "$out" ]; echo $?)" "kernel checkpatch --strict: tests/debug/plant-bugs/" "$out"
+
 # _Static_assert is a C11 keyword, not CamelCase: the one check we waive.
 out=$(kcp --ignore CAMELCASE include/uapi/virtio_simple.h)
 tap_result "$([ -z "$out" ]; echo $?)" "kernel checkpatch --strict: include/uapi/virtio_simple.h" "$out"
