@@ -13,7 +13,12 @@
 #include "libqtest-single.h"
 #include "qemu/bswap.h"
 #include "qemu/module.h"
+/* QEMU 9.2 moved QDict from qapi/qmp/ to qobject/ (config-host.h's version) */
+#if QEMU_VERSION_MAJOR * 100 + QEMU_VERSION_MINOR >= 902
+#include "qobject/qdict.h"
+#else
 #include "qapi/qmp/qdict.h"
+#endif
 #include "standard-headers/linux/virtio_config.h"
 #include "standard-headers/linux/virtio_pci.h"
 #include "standard-headers/linux/virtio_ring.h"
