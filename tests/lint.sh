@@ -18,6 +18,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/empty-root/include" "$scratch/include"
 ln -s "$top/driver" "$scratch/driver"
+ln -s "$top/tests" "$scratch/tests"
 ln -s "$top/include/uapi" "$scratch/include/uapi"
 kcp() {
 	(cd "$scratch" && GIT_DIR="$scratch/no-git" perl "$kscripts/scripts/checkpatch.pl" \
