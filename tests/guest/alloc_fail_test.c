@@ -20,7 +20,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -261,17 +260,6 @@ static void setup_fault_attrs(void)
 	write_file(DBG "fail_page_alloc/min-order", "0");
 }
 
-/* The virtio device (virtioN) the node belongs to. */
-static void bound_dev(char *out, size_t n)
-{
-	char link[256] = "";
-	ssize_t len = readlink("/sys/class/virtio-simple/virtio-simple0/device",
-			       link, sizeof(link) - 1);
-
-	link[len > 0 ? len : 0] = '\0';
-	snprintf(out, n, "%s", basename(link));
-}
-
 /* The driver's own allocation helper, failing in its work item and probe. */
 static void fail_function(void)
 {
@@ -306,7 +294,7 @@ static void fail_function(void)
 		  (unsigned long long)f0,
 		  (unsigned long long)sysfs_u64(0, "refill_failures"));
 
-	bound_dev(dev, sizeof(dev));
+	bound_virtio_dev(dev, sizeof(dev));
 	write_file(DBG "fail_function/probability", "100");
 	ok = write_file(DRV "unbind", dev);
 	n = write_file(DRV "bind", dev);

@@ -121,6 +121,20 @@ static inline int write_file(const char *path, const char *text)
 	return ok;
 }
 
+/* The virtio device (virtioN) /dev/virtio-simple0 belongs to: the name the
+ * driver's sysfs bind/unbind files take ("" when there is none). */
+static inline void bound_virtio_dev(char *out, size_t n)
+{
+	char link[256] = "";
+	ssize_t len = readlink("/sys/class/virtio-simple/virtio-simple0/device",
+			       link, sizeof(link) - 1);
+	const char *name;
+
+	link[len > 0 ? len : 0] = '\0';
+	name = strrchr(link, '/');
+	snprintf(out, n, "%s", name ? name + 1 : link);
+}
+
 /* Wait for @path to exist (the driver loads asynchronously at boot). */
 static inline int wait_for_path(const char *path, int secs)
 {

@@ -9,7 +9,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -54,17 +53,6 @@ static int join_within(pthread_t t, int secs)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += secs;
 	return pthread_timedjoin_np(t, NULL, &ts) == 0;
-}
-
-/* The virtio device (virtioN) the node belongs to. */
-static void bound_virtio_dev(char *out, size_t n)
-{
-	char link[256] = "";
-	ssize_t len = readlink("/sys/class/virtio-simple/virtio-simple0/device",
-			       link, sizeof(link) - 1);
-
-	link[len > 0 ? len : 0] = '\0';
-	snprintf(out, n, "%s", basename(link));
 }
 
 static void qmp(const char *json)

@@ -192,14 +192,7 @@ static void test_failed_recovery(void)
 		  "IOC_INFO still answers, from what probe read, not from freed queues");
 
 	/* unbind with the files open, then bind: a working device again */
-	{
-		FILE *f = popen("basename $(readlink /sys/class/virtio-simple/virtio-simple0/device)", "r");
-
-		if (f && fgets(dev, sizeof(dev), f))
-			dev[strcspn(dev, "\n")] = 0;
-		if (f)
-			pclose(f);
-	}
+	bound_virtio_dev(dev, sizeof(dev));
 	snprintf(path, sizeof(path), "/sys/bus/virtio/drivers/virtio_simple/unbind");
 	tap_check(dev[0] && write_file(path, dev), "unbind of the broken %s works", dev);
 	close(a);
