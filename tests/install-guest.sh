@@ -7,16 +7,33 @@
 # runs tests/guest/installed.sh as a service (udev, the node, vsimple echo,
 # user networking, then `make uninstall` in the guest).  TAP output.  Needs root (the root
 # file system keeps its owners); re-runs itself through sudo otherwise.
+#   tests/install-guest.sh dkms   the module through DKMS instead, as a
+#       DKMS user gets it: the root also has dkms (and so gcc), the guest
+#       kernel's linux-headers packages are installed into it with dpkg (the
+#       user's prerequisite; before the manifest is taken), `make
+#       install-dkms DESTDIR=<root>` stages the source, and `dkms add` and
+#       `dkms install -k KVER` run in a chroot of the root (its own
+#       compiler); the rest by `make install-udev install-lib install-cli`;
+#       the guest then uninstalls with `make uninstall-dkms ...`
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=HOME,VSIMPLE_CACHE,VSIMPLE_KVER "$0" "$@"
 . "$top/tests/lib/tap.sh"
 . "$top/vm/lib.sh"
 kver=$(vs_kernel_version)
+how=${1:-make}
+case $how in
+make) extra=() ;;
+# (linux-kbuild's libraries; the headers come from the release's point
+# updates or security suite, which debootstrap does not read)
+dkms) extra=(dkms libelf1 libssl3) ;;
+*) echo "usage: $0 [make|dkms]" >&2; exit 2 ;;
+esac
 bail() { echo "not ok $((tap_n + 1)) - $*"; echo "1..$((tap_n + 1))"; exit 1; }
 
 start=$(date +%s)
-tar=$("$top/vm/make-systemd-root.sh") || bail "the systemd root file system (debootstrap)"
+tar=$("$top/vm/make-systemd-root.sh" "${extra[@]}") ||
+	bail "the systemd root file system (debootstrap${extra[*]:+ with ${extra[*]}})"
 kdir=$("$top/vm/fetch-kernel.sh") || bail "the distro kernel"
 # in the cache's file system, so the kernel's modules are hard links
 work=$(mktemp -d "$VS_CACHE/install-guest.XXXXXX")
@@ -27,13 +44,45 @@ tar -C "$root" -xf "$tar" || bail "unpacking $tar"
 
 # the kernel's modules, indexed, as its package's postinst leaves them
 mdir=$root/usr/lib/modules/$kver
-mkdir -p "$(dirname "$mdir")"
-cp -al "$kdir/lib/modules/$kver" "$mdir"
+mkdir -p "$mdir"
+cp -al "$kdir/lib/modules/$kver/." "$mdir/"
 depmod -b "$root" "$kver"
+
+# in_root CMD...: CMD chrooted into the root, in a mount namespace of its
+# own (its /proc and /dev go away with it)
+in_root() {
+	unshare --mount --propagation private sh -c 'mount -t proc proc "$0/proc" &&
+		mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"' "$root" "$@"
+}
+if [ "$how" = dkms ]; then
+	# linux-headers-KVER and what it depends on (apt-get download, cached)
+	debs=$VS_CACHE/debs/headers-$kver
+	if [ ! -f "$debs/.done" ]; then
+		rm -rf "$debs" && mkdir -p "$debs"
+		mapfile -t hp < <(echo "linux-headers-$kver"
+			apt-cache depends --important "linux-headers-$kver" |
+			sed -n 's/^ *Depends: \(linux-[^ ]*\)$/\1/p')
+		(cd "$debs" && apt-get download -q "${hp[@]}" >&2) &&
+			touch "$debs/.done" || bail "apt-get download ${hp[*]}"
+	fi
+	mkdir -p "$root/tmp/debs" && cp "$debs"/*.deb "$root/tmp/debs/"
+	check "linux-headers-$kver installed in the root (dpkg -i, in a chroot)" \
+		in_root sh -c 'dpkg -i /tmp/debs/*.deb >/dev/null'
+	rm -rf "$root/tmp/debs"
+fi
 "$top/tests/lib/manifest.sh" "$root" "$kver" > "$work/before.manifest"
 
-check "make install DESTDIR=<root> KVER=$kver" \
-	make -s -C "$top" install DESTDIR="$root" KVER="$kver"
+if [ "$how" = make ]; then
+	check "make install DESTDIR=<root> KVER=$kver" \
+		make -s -C "$top" install DESTDIR="$root" KVER="$kver"
+else
+	check "make install-dkms install-udev install-lib install-cli DESTDIR=<root>" \
+		make -s -C "$top" install-dkms install-udev install-lib install-cli DESTDIR="$root"
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+	check "dkms add virtio-simple/$ver (in the root)" in_root dkms add "virtio-simple/$ver"
+	check "dkms install virtio-simple/$ver -k $kver (in the root, its gcc)" \
+		in_root dkms install "virtio-simple/$ver" -k "$kver"
+fi
 check "the module is installed with its modalias indexed" \
 	grep -qx 'alias virtio:d0000003Fv\* virtio_simple' "$mdir/modules.alias"
 
@@ -84,7 +133,8 @@ check "the switch-root initramfs" \
 if [ -n "${VSIMPLE_KEEP:-}" ]; then
 	mkdir -p "$VSIMPLE_KEEP"
 	cp --sparse=always "$img" "$work/initrd.cpio" "$VSIMPLE_KEEP/"
-	echo "# kept $VSIMPLE_KEEP/disk.img and initrd.cpio (kernel $kdir/boot/vmlinuz-$kver)"
+	cp "$kdir/boot/vmlinuz-$kver" "$VSIMPLE_KEEP/vmlinuz"
+	echo "# kept $VSIMPLE_KEEP/disk.img, initrd.cpio and vmlinuz ($kver)"
 fi
 prep=$(( $(date +%s) - start ))
 echo "1..$tap_n"
@@ -114,7 +164,7 @@ boot=$(date +%s)
 	--device virtio-simple-pci \
 	--add "$top/tests/lib/tap.sh" --add "$top/tests/lib/manifest.sh" \
 	--add "$work/before.manifest" \
-	"$top/tests/guest/installed.sh" "$(cat "$work/port")" "$token"
+	"$top/tests/guest/installed.sh" "$(cat "$work/port")" "$token" "$how"
 rc=$?
 echo "# host preparation $prep s, guest boot and checks $(( $(date +%s) - boot )) s"
 exit "$rc"

@@ -111,6 +111,9 @@ suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/s
 # make install in a booted Debian guest with systemd (debootstrap root,
 # cached; root, through sudo); not guest-*: it brings its own kernel
 suite install-guest tests/install-guest.sh
+# the same with the module from DKMS: dkms and the kernel's headers in the
+# root, `dkms add` and `dkms install` in a chroot of it (its own gcc)
+suite install-guest-dkms tests/install-guest.sh dkms
 # docs/extending.md's XOR patch applied to a copy of the tree, and the copy
 # vm/new-device foo 62 makes: each built (with one QEMU of their own, see
 # tests/scratch-trees.sh) and tested, so neither can rot

@@ -4,6 +4,8 @@
 # debootstrap (minbase plus the packages below) from the mirror the host's
 # apt configuration names (vm/apt-src-entry.py; no address in the tree),
 # and cached as a tarball, keyed by the package list.  Needs root.
+#   vm/make-systemd-root.sh [PACKAGE...]   more packages (the DKMS guest's
+#                                          dkms and kernel headers)
 # Prints the tarball's path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,6 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # make: the guest runs `make uninstall` from a copy of the tree
 pkgs=systemd,systemd-sysv,udev,kmod,make
+for p in "$@"; do pkgs=$pkgs,$p; done
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 key=$(echo "$codename $pkgs" | sha256sum | cut -c1-12)
 tar="$VS_CACHE/systemd-root/$codename-$key.tar"

@@ -6,8 +6,12 @@
 # echo` works, user networking reaches the host (ARGS: PORT TOKEN of the
 # host's HTTP server); then `make uninstall` from the project's tree leaves the
 # install locations exactly as before the install (/job/before.manifest).
+# HOW (the third argument) is dkms when DKMS built and installed the module
+# (in updates/dkms, as Debian's dkms puts it; uninstalled with
+# `make uninstall-dkms`).
 . /job/tap.sh
 kver=$(uname -r)
+port=$1 token=$2 how=${3:-make}
 rules=/etc/udev/rules.d/99-virtio-simple.rules
 export PATH=/usr/local/bin:$PATH
 
@@ -23,8 +27,15 @@ check "udev has the device's modalias" sh -c \
 	"udevadm info -q property '$vdev' | grep -qx 'MODALIAS=virtio:d0000003Fv00001AF4'"
 check "virtio_simple is bound to it" \
 	test "$(basename "$(readlink "$vdev/driver")")" = virtio_simple
-check "the module came from lib/modules/$kver/extra" test \
-	"$(modinfo -n virtio_simple)" = "/lib/modules/$kver/extra/virtio-simple.ko"
+if [ "$how" = dkms ]; then
+	dir=updates/dkms
+	check "dkms status: virtio-simple installed for $kver" sh -c \
+		"dkms status -k '$kver' virtio-simple | grep -q ': installed'"
+else
+	dir=extra
+fi
+check "the module came from lib/modules/$kver/$dir" test \
+	"$(modinfo -n virtio_simple)" = "/lib/modules/$kver/$dir/virtio-simple.ko"
 # nothing loads it by name: only udev's modalias lookup can have
 check "no modules-load.d or /etc/modules entry names it" sh -c \
 	'! grep -rqs virtio.simple /etc/modules /etc/modules-load.d /usr/lib/modules-load.d /run/modules-load.d'
@@ -45,7 +56,6 @@ check "man vsimple's page is installed" test -s /usr/local/share/man/man1/vsimpl
 
 # user networking: slirp's DHCP lease, then a file from the host's
 # loopback (10.0.2.2) over TCP, fetched with bash's /dev/tcp
-port=$1 token=$2
 check "a DHCP lease from QEMU's user networking" \
 	/lib/systemd/systemd-networkd-wait-online --any --timeout=60
 # (no D-Bus in this root for networkctl; the kernel lists local addresses)
@@ -56,7 +66,13 @@ fetch() {
 }
 check "a file fetched from the host through it" fetch
 
-check "make uninstall" make -s -C /root/virtio-simple uninstall
+if [ "$how" = dkms ]; then
+	check "make uninstall-dkms uninstall-udev uninstall-lib uninstall-cli" \
+		make -s -C /root/virtio-simple uninstall-dkms uninstall-udev \
+		uninstall-lib uninstall-cli
+else
+	check "make uninstall" make -s -C /root/virtio-simple uninstall
+fi
 /job/manifest.sh / "$kver" > /tmp/after.manifest
 check "it leaves the install locations as they were (depmod's index too)" \
 	diff /job/before.manifest /tmp/after.manifest
