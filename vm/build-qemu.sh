@@ -50,17 +50,21 @@ targets=(qemu-system-x86_64)
 [ -z "$scratch" ] || targets+=(tests/qtest/qos-test)
 # VSIMPLE_QOS_TEST=1: qos-test too (make matrix's qtests on a plain build)
 [ -z "${VSIMPLE_QOS_TEST:-}" ] || targets+=(tests/qtest/qos-test)
+# ASan and UBSan: --enable-sanitizers on older QEMU (7.2), two options on
+# newer (10.0)
+sanitizers=(--enable-sanitizers)
+! grep -q "^option('asan'" "$src/meson_options.txt" || sanitizers=(--enable-asan --enable-ubsan)
 case "$flavour" in
 # slirp (-netdev user) for a disk-image guest outside the harness
 # (docs/usage.md); only here, so the sanitizer build's key stays the same
 plain) conf+=(--enable-slirp) ;;
 asan)
-	conf+=(--cc=clang --cxx=clang++ --enable-sanitizers)
+	conf+=(--cc=clang --cxx=clang++ "${sanitizers[@]}")
 	targets+=(tests/qtest/qos-test)
 	;;
 fuzz)
 	"$here/install-fuzz-deps.sh"
-	conf+=(--cc=clang-14 --cxx=clang++-14 --enable-sanitizers --enable-fuzzing)
+	conf+=(--cc=clang-14 --cxx=clang++-14 "${sanitizers[@]}" --enable-fuzzing)
 	targets=(qemu-fuzz-x86_64)
 	;;
 *) vs_die "unknown FLAVOUR=$flavour" ;;
