@@ -14,9 +14,7 @@ krel=$(cat "$kd/kernelrelease")
 # The driver against the debug tree, in its own directory (6.1's Kbuild
 # has no separate output dir for M=): links to the sources, so the stock
 # driver/virtio-simple.ko that everyone else uses is left alone.
-mkdir -p "$out/driver"
-ln -sfn "$VS_TOP/include" "$out/include"	# Kbuild's -I$(src)/../include
-for f in "$VS_TOP"/driver/{Kbuild,*.c,*.h}; do ln -sf "$f" "$out/driver/"; done
+vs_link_driver "$out"
 make -s -C "$kd/build" M="$out/driver" modules >&2
 
 GUEST_KVER=$krel GUEST_KDIR=$kd GUEST_KO="$out/driver/virtio-simple.ko" \

@@ -17,6 +17,22 @@ vs_root() {
 # never fetch or build into it at once.  Held until the calling script
 # exits; the scripts it runs inherit it (VS_CACHE_LOCKED) instead of
 # waiting for themselves.
+# vs_link_driver DIR: DIR/driver made of links to the driver's sources (and
+# DIR/include to the protocol header), to build it against another kernel
+# with M=DIR/driver while driver/ keeps its own build.  Never the
+# virtio-simple.mod.c a build in driver/ leaves: modpost would write through
+# that link into driver/, and each build would get the other's symbol table.
+vs_link_driver() {
+	local f
+	# a build through such a link (an older version of this) is suspect
+	[ ! -L "$1/driver/virtio-simple.mod.c" ] || rm -rf "$1/driver"
+	mkdir -p "$1/driver"
+	ln -sfn "$VS_TOP/include" "$1/include"
+	for f in "$VS_TOP/driver/Kbuild" "$VS_TOP"/driver/*.[ch]; do
+		case $f in *.mod.c) ;; *) ln -sf "$f" "$1/driver/" ;; esac
+	done
+}
+
 vs_lock_cache() {
 	[ "${VS_CACHE_LOCKED:-}" = "$VS_CACHE" ] && return 0
 	exec 9>>"$VS_CACHE/.lock"

@@ -21,6 +21,12 @@ bins=${GUEST_BIN:-$VS_TOP/build/guest-bin}
 vermagic=$(modinfo -F vermagic "$ko")
 [ "${vermagic%% *}" = "$kver" ] ||
 	vs_die "$ko was built for ${vermagic%% *}, the guest runs $kver (make clean, then make)"
+# and with its symbols: a module it depends on that this kernel has built in
+# means modpost used another kernel's symbol table (a stale .mod.c)
+for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+	! grep -q "/${dep//_/[_-]}\.ko\$" "$kdir/lib/modules/$kver/modules.builtin" ||
+		vs_die "$ko depends on module $dep, which $kver has built in: its symbols are another kernel's (make clean, then make)"
+done
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -65,9 +65,7 @@ for t in "${targets[@]}"; do
 	else
 		# the driver against that kernel, in a directory of links to
 		# the sources (as check-debug does): driver/ is left alone
-		mkdir -p "$kd/driver"
-		ln -sfn "$VS_TOP/include" "$kd/include"
-		for f in "$VS_TOP"/driver/{Kbuild,*.c,*.h}; do ln -sf "$f" "$kd/driver/"; done
+		vs_link_driver "$kd"
 		if make -C "$kbuild" M="$kd/driver" modules >>"$log" 2>&1 &&
 			GUEST_KVER=$kv GUEST_KDIR=$kdir GUEST_KO="$kd/driver/virtio-simple.ko" \
 			GUEST_KBUILD=$kbuild "$here/make-guest.sh" "$kd/guest.cpio" >>"$log" 2>&1; then
