@@ -13,10 +13,6 @@ vs_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Serialise the writers of the shared cache, so two clones (or two makes)
-# never fetch or build into it at once.  Held until the calling script
-# exits; the scripts it runs inherit it (VS_CACHE_LOCKED) instead of
-# waiting for themselves.
 # vs_link_driver DIR: DIR/driver made of links to the driver's sources (and
 # DIR/include to the protocol header), to build it against another kernel
 # with M=DIR/driver while driver/ keeps its own build.  Never the
@@ -33,6 +29,10 @@ vs_link_driver() {
 	done
 }
 
+# Serialise the writers of the shared cache, so two clones (or two makes)
+# never fetch or build into it at once.  Held until the calling script
+# exits; the scripts it runs inherit it (VS_CACHE_LOCKED) instead of
+# waiting for themselves.
 vs_lock_cache() {
 	[ "${VS_CACHE_LOCKED:-}" = "$VS_CACHE" ] && return 0
 	exec 9>>"$VS_CACHE/.lock"
