@@ -55,16 +55,19 @@ in_root() {
 		mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"' "$root" "$@"
 }
 if [ "$how" = dkms ]; then
-	# linux-headers-KVER and what it depends on (apt-get download, cached)
+	# linux-headers-KVER and what it depends on (apt-get download, cached;
+	# under a lock of its own, as two clones may share the cache)
 	debs=$VS_CACHE/debs/headers-$kver
-	if [ ! -f "$debs/.done" ]; then
+	mkdir -p "$(dirname "$debs")"
+	(
+		flock 8
+		[ ! -f "$debs/.done" ] || exit 0
 		rm -rf "$debs" && mkdir -p "$debs"
 		mapfile -t hp < <(echo "linux-headers-$kver"
 			apt-cache depends --important "linux-headers-$kver" |
 			sed -n 's/^ *Depends: \(linux-[^ ]*\)$/\1/p')
-		(cd "$debs" && apt-get download -q "${hp[@]}" >&2) &&
-			touch "$debs/.done" || bail "apt-get download ${hp[*]}"
-	fi
+		cd "$debs" && apt-get download -q "${hp[@]}" >&2 && touch .done
+	) 8>>"$debs.lock" || bail "apt-get download linux-headers-$kver and its linux-* dependencies"
 	mkdir -p "$root/tmp/debs" && cp "$debs"/*.deb "$root/tmp/debs/"
 	check "linux-headers-$kver installed in the root (dpkg -i, in a chroot)" \
 		in_root sh -c 'dpkg -i /tmp/debs/*.deb >/dev/null'
