@@ -1,76 +1,35 @@
 #!/usr/bin/env bash
 # The test runner behind `make check`: host tests, then guest tests, each a
-# stream of TAP "ok N" / "not ok N" lines.  Ends with "N passed, N failed,
-# N skipped" and exits non-zero when anything failed.  Logs: build/test-logs/.
+# stream of TAP "ok N" / "not ok N" lines.  Starts with "# versions:" lines,
+# gives each suite a "# NAME: ... in N s" line, ends with "N passed, N
+# failed, N skipped" and exits non-zero when anything failed.  The
+# machinery is tests/lib/runner.sh.  Logs: build/test-logs/.
 # make check-debug reuses it: VSIMPLE_TEST_LOGS moves the logs, and
 # VSIMPLE_SUITE_CHECK is a command run on each suite's guest consoles
 # (CMD NAME CONSOLE-LOG); when it fails the suite counts one more failure.
+# VSIMPLE_SUITES="glob ..." runs only the suites it names (one that names
+# none is a failure).
+# VSIMPLE_BUDGET=SECONDS (from the start) or VSIMPLE_DEADLINE=EPOCH-SECOND
+# (the earlier wins; default none): a time budget for the whole run.  Each
+# suite then runs under timeout in a process group of its own (so it cannot
+# ask at the terminal: sudo must not need a password), is stopped when the
+# budget runs out, and the suites left count one failure each.
+# VSIMPLE_MAX_TIMEOUTS=K (default 2, 0: never): after K suites in a row
+# exit 124 (vm/run-guest's guest timeout), the rest are not run and count
+# one failure each.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-logs=${VSIMPLE_TEST_LOGS:-build/test-logs}
-check=${VSIMPLE_SUITE_CHECK:-}
-mkdir -p "$logs"
-passed=0
-failed=0
-skipped=0
-
-# suite NAME CMD...: run CMD, show and count its checks.  A suite fails as
-# a whole (one failure) when it exits non-zero without a failed check, when
-# it reports no check at all, or when its checks do not add up to its plans
-# ("1..N"; a suite made of several programs prints one plan each): a crash
-# half-way must not pass.  "ok N - ... # SKIP why" counts as skipped.
-suite() {
-	local name=$1; shift
-	local log="$logs/$name.log" rc p f s n plan why=""
-	# VSIMPLE_SUITES="glob ...": run only the suites it names (development)
-	if [ -n "${VSIMPLE_SUITES:-}" ]; then
-		local pat pick=""
-		for pat in $VSIMPLE_SUITES; do
-			# shellcheck disable=SC2053
-			[[ $name == $pat ]] && pick=1
-		done
-		[ -n "$pick" ] || return 0
-	fi
-	echo "=== $name"
-	rm -f "$log.console"
-	VSIMPLE_CONSOLE_LOG=${check:+$log.console} "$@" > "$log" 2>&1
-	rc=$?
-	tr -d '\r' < "$log" > "$log.tap"
-	grep -E '^(not )?ok [0-9]+|^#' "$log.tap" | sed 's/^/  /'
-	n=$(grep -cE '^(not )?ok [0-9]+' "$log.tap")
-	s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log.tap")
-	p=$(( $(grep -cE '^ok [0-9]+' "$log.tap") - s ))
-	f=$(grep -cE '^not ok [0-9]+' "$log.tap")
-	plan=$(awk '/^1\.\.[0-9]+$/ { sum += substr($0, 4) } END { print sum + 0 }' "$log.tap")
-	rm -f "$log.tap"
-	if [ "$n" -eq 0 ]; then
-		why="reported no check"
-	elif [ "$plan" -ne "$n" ]; then
-		why="reported $n checks, its plans say $plan"
-	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		why="exited with status $rc"
-	fi
-	if [ -n "$why" ]; then
-		echo "  not ok - $name $why (see $log)"
-		tail -n 15 "$log" | sed 's/^/  # /'
-		f=$((f + 1))
-	fi
-	if [ -n "$check" ] && ! why=$("$check" "$name" "$log.console" 2>&1); then
-		echo "  not ok - $name: $check found reports (see $log.console)"
-		printf '%s\n' "$why" | sed 's/^/  # /'
-		f=$((f + 1))
-	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
-}
+cd "$top" || exit
+. tests/lib/runner.sh
+runner_start
+runner_versions
 
 guest() {
 	vm/run-guest --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"
 }
 
 suite host-header build/host-tests/test_header
+suite host-runner tests/host/runner.sh
 suite host-apt-sources tests/host/apt-src-entry.sh
 suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
@@ -120,5 +79,4 @@ suite install-guest-dkms tests/install-guest.sh dkms
 suite extending-example tests/extending.sh
 suite new-device tests/new-device.sh
 
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+runner_summary

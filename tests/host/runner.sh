@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# tests/lib/runner.sh on fake suites in a temporary directory: the counts
+# and the exit status, the time lines, the versions header, the time budget
+# (a hanging suite stopped with its children), the stop after suites that
+# time out in a row, VSIMPLE_SUITES, a short plan.  TAP output.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# the run around this one (and make) may have set these
+unset VSIMPLE_SUITES VSIMPLE_BUDGET VSIMPLE_DEADLINE VSIMPLE_MAX_TIMEOUTS \
+	VSIMPLE_SUITE_CHECK VSIMPLE_TEST_LOGS VSIMPLE_KVER VSIMPLE_KERNEL VSIMPLE_QEMU
+
+# fake NAME SH: an executable $tmp/NAME that runs SH
+fake() {
+	printf '#!/bin/sh\n%s\n' "$2" > "$tmp/$1" && chmod +x "$tmp/$1"
+}
+fake pass 'echo "ok 1 - one"; echo "ok 2 - two # SKIP not here"; echo "1..2"'
+fake fail 'echo "ok 1 - one"; echo "not ok 2 - two"; echo "1..2"; exit 1'
+fake short 'echo "ok 1 - one"; echo "1..3"'
+fake guest-timeout 'echo "guest timed out"; exit 124'
+# a child that outlives its shell unless the suite's whole group is
+# stopped; its marker names it for pgrep (a symbolic link to sleep)
+marker=vsimple-runner-hang-$$
+ln -s "$(command -v sleep)" "$tmp/$marker"
+fake hang "\"$tmp/$marker\" 600 & wait"
+
+# runner OUT [VAR=VALUE...] < SUITE-LINES: a run.sh of those lines between
+# runner.sh's start and summary, run in $tmp with VARs; the output in
+# $tmp/OUT.out, the status returned
+runner() {
+	local out=$tmp/$1.out
+	shift
+	{
+		echo ". '$top/tests/lib/runner.sh'"
+		echo 'runner_start'
+		echo 'runner_versions'
+		cat
+		echo 'runner_summary'
+	} > "$tmp/run.sh"
+	# --foreground: in this script's process group, so stopping this script
+	# (a budget around it) stops the fake run, which stops its suite
+	(cd "$tmp" && env "$@" timeout --foreground 120 bash run.sh) > "$out" 2>&1
+}
+
+# has OUT REGEX: a line of OUT's output matches REGEX (else shows it all)
+has() {
+	grep -qE -- "$2" "$tmp/$1.out" || { cat "$tmp/$1.out"; return 1; }
+}
+
+# last OUT LINE: OUT's output ends with LINE
+last() {
+	[ "$(tail -n 1 "$tmp/$1.out")" = "$2" ] || { cat "$tmp/$1.out"; return 1; }
+}
+
+# (a), (b): counts, status, time lines, versions header
+runner ok <<< 'suite pass ./pass'
+check "a passing suite: exit status 0" test $? -eq 0
+check "a passing suite: the summary" last ok "1 passed, 0 failed, 1 skipped"
+runner mixed <<'EOF'
+suite pass ./pass
+suite fail ./fail
+EOF
+check "a failing suite: exit status non-zero" test $? -ne 0
+check "a failing suite: the summary" last mixed "2 passed, 1 failed, 1 skipped"
+check "a time line per suite (pass)" has mixed '^# pass: 1 passed, 0 failed, 1 skipped in [0-9]+ s$'
+check "a time line per suite (fail)" has mixed '^# fail: 1 passed, 1 failed, 0 skipped in [0-9]+ s$'
+check "the total time line" has mixed '^# total: [0-9]+ s for 2 suites$'
+check "versions header: five lines" test "$(grep -c '^# versions: ' "$tmp/mixed.out")" -eq 5
+check "versions header: no guest.env, unknown QEMU" has mixed '^# versions: QEMU: unknown$'
+
+# (c) the budget: the hanging suite and its child stopped, the rest not
+# run; the first suite, a function, runs through timeout too
+t0=$EPOCHSECONDS
+runner budget VSIMPLE_BUDGET=3 <<'EOF'
+pass_fn() { ./pass; }
+suite pass pass_fn
+suite hang ./hang
+suite fail ./fail
+suite pass2 ./pass
+EOF
+rc=$? took=$((EPOCHSECONDS - t0))
+check "budget: stopped in $took s (budget 3 s)" test "$took" -le 15
+check "budget: exit status non-zero" test "$rc" -ne 0
+check "budget: a function suite runs under timeout" has budget '^# pass: 1 passed, 0 failed, 1 skipped in'
+check "budget: the hanging suite stopped" has budget '^ *not ok - hang stopped: the time budget ran out'
+check "budget: the next suites not run" has budget '^not ok - fail not run: the time budget ran out$'
+check "budget: the last suite not run" has budget '^not ok - pass2 not run: the time budget ran out$'
+check "budget: the summary, last" last budget "1 passed, 3 failed, 1 skipped"
+# its TERM is sent: wait for the exit (at most 10 s), not a fixed time;
+# the [h] keeps pidwait's own timeout out of the match; zombies are dead
+timeout 10 pidwait -f "${marker/hang/[h]ang}"
+left=$(pgrep -f -r D,R,S,T "${marker/hang/[h]ang}")
+check "budget: no process of the hanging suite left" test -z "$left"
+# shellcheck disable=SC2086 # pids, one a word
+[ -z "$left" ] || kill $left
+
+# (d) guest timeouts (124) in a row stop the run, with or without a budget
+runner timeouts <<'EOF'
+suite guest-a ./guest-timeout
+suite guest-b ./guest-timeout
+suite pass ./pass
+suite fail ./fail
+EOF
+check "timeouts in a row: exit status non-zero" test $? -ne 0
+check "timeouts in a row: the next suite not run" has timeouts '^not ok - pass not run: 2 suites timed out in a row$'
+check "timeouts in a row: the last suite not run" has timeouts '^not ok - fail not run: 2 suites timed out in a row$'
+check "timeouts in a row: the summary" last timeouts "0 passed, 4 failed, 0 skipped"
+runner apart VSIMPLE_BUDGET=100 <<'EOF'
+suite guest-a ./guest-timeout
+suite pass ./pass
+suite guest-b ./guest-timeout
+suite pass2 ./pass
+EOF
+check "timeouts apart, under a budget: every suite runs" has apart '^# total: [0-9]+ s for 4 suites$'
+check "timeouts apart: the summary" last apart "2 passed, 2 failed, 2 skipped"
+
+# (e) VSIMPLE_SUITES: the others neither run nor counted; matching none fails
+runner picked 'VSIMPLE_SUITES=x* fa*' <<'EOF'
+suite pass ./pass
+suite fail ./fail
+EOF
+check "VSIMPLE_SUITES: only the suites it names" last picked "1 passed, 1 failed, 0 skipped"
+runner none 'VSIMPLE_SUITES=nomatch*' <<< 'suite pass ./pass'
+check "VSIMPLE_SUITES matching nothing: exit status non-zero" test $? -ne 0
+check "VSIMPLE_SUITES matching nothing: reported" has none "^not ok - VSIMPLE_SUITES='nomatch\\*' matched no suite$"
+check "VSIMPLE_SUITES matching nothing: the summary" last none "0 passed, 1 failed, 0 skipped"
+
+# (f) fewer checks than the plan
+runner short <<< 'suite short ./short'
+check "a short plan: exit status non-zero" test $? -ne 0
+check "a short plan: reported" has short '^ *not ok - short reported 1 checks, its plans say 3'
+check "a short plan: the summary" last short "1 passed, 1 failed, 0 skipped"
+
+# the versions header from build/guest.env, as vm/run-guest reads it
+fake qemu 'echo "QEMU emulator version 9.9.9"; echo "Copyright"'
+mkdir -p "$tmp/build"
+printf '%s\n' "VSIMPLE_QEMU=$tmp/qemu" "VSIMPLE_KERNEL=/k/boot/vmlinuz-6.1.0-test" > "$tmp/build/guest.env"
+runner versions <<< 'suite pass ./pass'
+check "versions header: QEMU from guest.env" has versions '^# versions: QEMU: QEMU emulator version 9\.9\.9$'
+check "versions header: guest kernel from guest.env" has versions '^# versions: guest kernel: vmlinuz-6\.1\.0-test$'
+
+tap_done

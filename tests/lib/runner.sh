@@ -1,0 +1,195 @@
+# shellcheck shell=bash
+# The machinery of tests/run.sh, sourced; functions only.  runner_start,
+# runner_versions, one `suite NAME CMD...` per suite, runner_summary (its
+# status is the run's).  Works from any directory: logs go to
+# VSIMPLE_TEST_LOGS (default build/test-logs), settings come from
+# build/guest.env, both relative to the current directory.
+
+# runner_start: the counters, the log directory and the time budget
+runner_start() {
+	local v
+	logs=${VSIMPLE_TEST_LOGS:-build/test-logs}
+	suite_check=${VSIMPLE_SUITE_CHECK:-}
+	mkdir -p "$logs"
+	passed=0 failed=0 skipped=0
+	started=$EPOCHSECONDS ran=0 picked=0 streak=0 stop_why="" suite_pid=""
+	for v in VSIMPLE_BUDGET VSIMPLE_DEADLINE VSIMPLE_MAX_TIMEOUTS; do
+		[[ ${!v:-0} =~ ^[0-9]+$ ]] && continue
+		echo "$0: $v='${!v}' is not a whole number" >&2
+		exit 2
+	done
+	max_timeouts=$((10#${VSIMPLE_MAX_TIMEOUTS:-2}))
+	# the earlier of the two; none: no budget
+	deadline=${VSIMPLE_DEADLINE:+$((10#$VSIMPLE_DEADLINE))}
+	if [ -n "${VSIMPLE_BUDGET:-}" ]; then
+		v=$((started + 10#$VSIMPLE_BUDGET))
+		if [ -z "$deadline" ] || [ "$v" -lt "$deadline" ]; then
+			deadline=$v
+		fi
+	fi
+}
+
+# runner_setting KEY: KEY from the environment, else from build/guest.env
+# (as vm/run-guest finds it); nothing when neither has it
+runner_setting() {
+	local line
+	if [ -n "${!1:-}" ]; then
+		printf '%s\n' "${!1}"
+		return
+	fi
+	[ -r build/guest.env ] || return 0
+	while IFS= read -r line; do
+		[ "${line%%=*}" = "$1" ] && printf '%s\n' "${line#*=}" && return
+	done < build/guest.env
+}
+
+# runner_version LABEL CMD...: "# versions: LABEL: " and the first line of
+# CMD's output, or unknown; a missing or hanging tool fails nothing
+runner_version() {
+	local label=$1 v=""
+	shift
+	[ $# -gt 0 ] && v=$(timeout 10 "$@" 2>/dev/null | head -n 1)
+	echo "# versions: $label: ${v:-unknown}"
+}
+
+# runner_versions: what the results were measured on
+runner_versions() {
+	local kernel qemu
+	kernel=${VSIMPLE_KVER:-$(runner_setting VSIMPLE_KERNEL)}
+	qemu=$(runner_setting VSIMPLE_QEMU)
+	runner_version Debian cat /etc/debian_version
+	runner_version "host kernel" uname -r
+	runner_version gcc gcc --version
+	kernel=${kernel##*/}	# vmlinuz-VERSION from guest.env's path
+	echo "# versions: guest kernel: ${kernel:-unknown}"
+	if [ -n "$qemu" ]; then
+		runner_version QEMU "$qemu" --version
+	else
+		runner_version QEMU
+	fi
+}
+
+# runner_signal SIG: the runner is told to stop; under a budget the suite
+# has a process group of its own, which a terminal's ^C does not reach
+runner_signal() {
+	[ -n "$suite_pid" ] && kill -TERM "$suite_pid" 2>/dev/null && wait "$suite_pid"
+	trap - "$1"
+	kill -"$1" $$
+}
+
+# runner_exec LOG CMD...: CMD's output to LOG, its status returned; under a
+# budget through timeout, which stops CMD's whole process group (QEMU too)
+runner_exec() {
+	local log=$1 rc left
+	shift
+	if [ -z "$deadline" ]; then
+		"$@" > "$log" 2>&1
+		return
+	fi
+	# timeout runs programs: a function (guest) goes through a child bash
+	if declare -F "$1" > /dev/null; then
+		export -f "${1?}"
+		set -- bash -c '"$@"' "$1" "$@"
+	fi
+	left=$((deadline - EPOCHSECONDS))
+	[ "$left" -ge 1 ] || left=1	# 0 would mean no limit at all
+	timeout --kill-after=10 "$left" "$@" > "$log" 2>&1 &
+	suite_pid=$!
+	trap 'runner_signal INT' INT
+	trap 'runner_signal TERM' TERM
+	trap 'runner_signal HUP' HUP
+	wait "$suite_pid"
+	rc=$?
+	trap - INT TERM HUP
+	suite_pid=""
+	return "$rc"
+}
+
+# suite NAME CMD...: run CMD, show and count its checks.  A suite fails as
+# a whole (one failure) when it exits non-zero without a failed check, when
+# it reports no check at all, or when its checks do not add up to its plans
+# ("1..N"; a suite made of several programs prints one plan each): a crash
+# half-way must not pass.  "ok N - ... # SKIP why" counts as skipped.  Once
+# the budget is out or too many suites timed out in a row, the rest are
+# not run, one failure each.
+suite() {
+	local name=$1; shift
+	local log="$logs/$name.log" rc p f s n plan why="" t0=$EPOCHSECONDS
+	# VSIMPLE_SUITES="glob ...": run only the suites it names (development)
+	if [ -n "${VSIMPLE_SUITES:-}" ]; then
+		local pat pick="" pats
+		read -ra pats <<< "$VSIMPLE_SUITES"
+		for pat in "${pats[@]}"; do
+			# shellcheck disable=SC2053
+			[[ $name == $pat ]] && pick=1
+		done
+		[ -n "$pick" ] || return 0
+	fi
+	picked=$((picked + 1))
+	if [ -z "$stop_why" ] && [ -n "$deadline" ] && [ "$EPOCHSECONDS" -ge "$deadline" ]; then
+		stop_why="the time budget ran out"
+	fi
+	if [ -n "$stop_why" ]; then
+		echo "not ok - $name not run: $stop_why"
+		failed=$((failed + 1))
+		return 0
+	fi
+	echo "=== $name"
+	ran=$((ran + 1))
+	rm -f "$log.console"
+	VSIMPLE_CONSOLE_LOG=${suite_check:+$log.console} runner_exec "$log" "$@"
+	rc=$?
+	tr -d '\r' < "$log" > "$log.tap"
+	grep -E '^(not )?ok [0-9]+|^#' "$log.tap" | sed 's/^/  /'
+	n=$(grep -cE '^(not )?ok [0-9]+' "$log.tap")
+	s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log.tap")
+	p=$(( $(grep -cE '^ok [0-9]+' "$log.tap") - s ))
+	f=$(grep -cE '^not ok [0-9]+' "$log.tap")
+	plan=$(awk '/^1\.\.[0-9]+$/ { sum += substr($0, 4) } END { print sum + 0 }' "$log.tap")
+	rm -f "$log.tap"
+	# timeout's 124 (TERM) or 137 (KILL) past the deadline: the budget's
+	# doing; a 124 before it is the suite's own (vm/run-guest's timeout)
+	if [ -n "$deadline" ] && [ "$EPOCHSECONDS" -ge "$deadline" ] &&
+		{ [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; }; then
+		why="stopped: the time budget ran out"
+		stop_why="the time budget ran out"
+	elif [ "$n" -eq 0 ]; then
+		why="reported no check"
+	elif [ "$plan" -ne "$n" ]; then
+		why="reported $n checks, its plans say $plan"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		why="exited with status $rc"
+	fi
+	if [ -n "$why" ]; then
+		echo "  not ok - $name $why (see $log)"
+		tail -n 15 "$log" | sed 's/^/  # /'
+		f=$((f + 1))
+	fi
+	if [ -n "$suite_check" ] && ! why=$("$suite_check" "$name" "$log.console" 2>&1); then
+		echo "  not ok - $name: $suite_check found reports (see $log.console)"
+		printf '%s\n' "$why" | sed 's/^/  # /'
+		f=$((f + 1))
+	fi
+	# guests that keep timing out: the machine is too slow or stuck, and
+	# each further suite would only wait out its own timeout
+	if [ "$rc" -eq 124 ]; then streak=$((streak + 1)); else streak=0; fi
+	if [ -z "$stop_why" ] && [ "$max_timeouts" -gt 0 ] && [ "$streak" -ge "$max_timeouts" ]; then
+		stop_why="$streak suites timed out in a row"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	echo "# $name: $p passed, $f failed, $s skipped in $((EPOCHSECONDS - t0)) s"
+}
+
+# runner_summary: the last line, "N passed, N failed, N skipped"; fails
+# when anything failed
+runner_summary() {
+	if [ -n "${VSIMPLE_SUITES:-}" ] && [ "$picked" -eq 0 ]; then
+		echo "not ok - VSIMPLE_SUITES='$VSIMPLE_SUITES' matched no suite"
+		failed=$((failed + 1))
+	fi
+	echo "# total: $((EPOCHSECONDS - started)) s for $ran suites"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+}
