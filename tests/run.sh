@@ -31,6 +31,9 @@ guest() {
 suite host-header build/host-tests/test_header
 suite host-runner tests/host/runner.sh
 suite host-apt-sources tests/host/apt-src-entry.sh
+# scripts whose stdout is captured print only their result there (installs
+# stubbed); a missing tool is named
+suite host-captured-stdout tests/host/captured-stdout.sh
 suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
 suite host-install tests/host/install.sh

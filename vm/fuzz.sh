@@ -16,6 +16,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 seconds=${FUZZ_SECONDS:-60}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || vs_die "FUZZ_SECONDS must be a number of seconds"
+# without the symbolizer libFuzzer prints addresses, not function names,
+# and the coverage report below (fuzz-smoke's checks) finds nothing
+export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-14/bin/llvm-symbolizer}
+"$here/install-fuzz-deps.sh"
+vs_need_tool "$ASAN_SYMBOLIZER_PATH" llvm-14
 build=${FUZZ_BUILD:-$(FLAVOUR=fuzz "$here/build-qemu.sh")}
 out="$VS_TOP/build/fuzz"
 corpus=${FUZZ_CORPUS:-$VS_CACHE/fuzz/corpus}
@@ -24,7 +29,6 @@ artifacts=${FUZZ_ARTIFACTS:-$out/artifacts}
 mkdir -p "$artifacts" "$corpus" "$(dirname "$log")"
 before=$(find "$artifacts" -type f | wc -l)
 
-export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 # the fuzzer's own allocations stay for the process's life: no leak check
 export ASAN_OPTIONS=detect_leaks=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # What `make fuzz` needs beyond vm/install-deps.sh: clang 14 and its
 # compiler-rt, which holds libFuzzer and the sanitizer runtimes QEMU's
-# --enable-fuzzing build links.  Installed on first use.
+# --enable-fuzzing build links, and llvm-14 for llvm-symbolizer (function
+# names in the coverage report and in crash stacks; clang-14 does not pull
+# it in).  Installed on first use.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-vs_install_packages "fuzzer build dependencies" clang-14 libclang-rt-14-dev
+vs_install_packages "fuzzer build dependencies" clang-14 libclang-rt-14-dev llvm-14

@@ -69,7 +69,9 @@ vs_apt_update() {
 }
 
 # vs_install_packages WHAT PKG...: install those of PKG not installed yet
-# (WHAT names them in the messages), waiting for a held apt lock.
+# (WHAT names them in the messages), waiting for a held apt lock.  apt's
+# output goes to stderr: many callers print a result on stdout that their
+# caller captures (vm/fetch-headers.sh, vm/build-qemu.sh).
 vs_install_packages() {
 	local what=$1 p need=()
 	shift
@@ -82,7 +84,15 @@ vs_install_packages() {
 	fi
 	vs_apt_update
 	vs_say "installing: ${need[*]}"
-	vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}"
+	vs_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >&2
+}
+
+# vs_need_tool PATH-OR-COMMAND PACKAGE: die naming the tool and the package
+# that brings it when it is missing, so a check that depends on a tool
+# fails with that message instead of failing in ways that hide it.
+vs_need_tool() {
+	[ -x "$1" ] || { [[ $1 != */* ]] && command -v "$1" >/dev/null; } ||
+		vs_die "missing tool: $1 (Debian package $2)"
 }
 
 # VSIMPLE_TARGET: which end of the version range QEMU and the guest kernel
