@@ -8,7 +8,7 @@
 # user networking, then `make uninstall` in the guest).  TAP output.  Needs root (the root
 # file system keeps its owners); re-runs itself through sudo otherwise.
 #   tests/install-guest.sh dkms   the module through DKMS instead, as a
-#       DKMS user gets it: the root also has dkms (and so gcc), the guest
+#       DKMS user gets it: the root's dkms (and so gcc) is used, the guest
 #       kernel's linux-headers packages are installed into it with dpkg (the
 #       user's prerequisite; before the manifest is taken), `make
 #       install-dkms DESTDIR=<root>` stages the source, and `dkms add` and
@@ -23,12 +23,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 kver=$(vs_kernel_version)
 how=${1:-make}
 case $how in
-make) extra=() ;;
-# (linux-kbuild's libraries; the headers come from the release's point
-# updates or security suite, which debootstrap does not read)
-dkms) extra=(dkms libelf1 libssl3) ;;
+make|dkms) ;;
 *) echo "usage: $0 [make|dkms]" >&2; exit 2 ;;
 esac
+# One root for both ways, so a cold run debootstraps once: the DKMS way's
+# dkms (linux-kbuild's libraries too; the headers come from the release's
+# point updates or security suite, which debootstrap does not read) sits
+# unused in the plain `make install` guest.
+extra=(dkms libelf1 libssl3)
 bail() { echo "not ok $((tap_n + 1)) - $*"; echo "1..$((tap_n + 1))"; exit 1; }
 
 start=$(date +%s)
@@ -37,7 +39,14 @@ tar=$("$top/vm/make-systemd-root.sh" "${extra[@]}") ||
 kdir=$("$top/vm/fetch-kernel.sh") || bail "the distro kernel"
 # in the cache's file system, so the kernel's modules are hard links
 work=$(mktemp -d "$VS_CACHE/install-guest.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# in_root's mounts, where it could not use a namespace of its own (below)
+root_unmount() {
+	[ -n "${root:-}" ] || return 0
+	! mountpoint -q "$root/dev" || umount -R "$root/dev" || umount -lR "$root/dev"
+	! mountpoint -q "$root/proc" || umount "$root/proc" || umount -l "$root/proc"
+}
+# --one-file-system: never into a /dev or /proc still bound into the root
+trap 'root_unmount; rm -rf --one-file-system "$work"' EXIT
 root=$work/root
 mkdir -p "$root"
 tar -C "$root" -xf "$tar" || bail "unpacking $tar"
@@ -48,11 +57,21 @@ mkdir -p "$mdir"
 cp -al "$kdir/lib/modules/$kver/." "$mdir/"
 depmod -b "$root" "$kver"
 
-# in_root CMD...: CMD chrooted into the root, in a mount namespace of its
-# own (its /proc and /dev go away with it)
+# in_root CMD...: CMD chrooted into the root with its /proc and /dev, in a
+# mount namespace of its own (they go away with it).  Where / is no mount
+# point (a plain chroot, as make fresh-check's), a namespace cannot make
+# its mounts private; then they are mounted for CMD's time and undone.
 in_root() {
-	unshare --mount --propagation private sh -c 'mount -t proc proc "$0/proc" &&
-		mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"' "$root" "$@"
+	if unshare --mount --propagation private true 2>/dev/null; then
+		unshare --mount --propagation private sh -c 'mount -t proc proc "$0/proc" &&
+			mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"' "$root" "$@"
+		return
+	fi
+	local rc=0
+	mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" &&
+		mount --make-rslave "$root/dev" && chroot "$root" "$@" || rc=$?
+	root_unmount
+	return "$rc"
 }
 if [ "$how" = dkms ]; then
 	# linux-headers-KVER and what it depends on (apt-get download, cached;
@@ -155,7 +174,7 @@ open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
 __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
 s.serve_forever()' "$work/port" 2>/dev/null) &
 server=$!
-trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null; root_unmount; rm -rf --one-file-system "$work"' EXIT
 wait_for "$work/port" 10 >/dev/null || bail "the host's HTTP server for the network check"
 
 boot=$(date +%s)
