@@ -190,6 +190,9 @@ def main():
     ap.add_argument("--format", default="deb822", choices=("deb822", "one-line"))
     ap.add_argument("--backports", action="store_true",
                     help="entries for CODENAME-backports instead")
+    ap.add_argument("--release-only", action="store_true",
+                    help="only the suite CODENAME itself, as the one-line"
+                    " sources.list of a fresh debootstrap root has")
     ap.add_argument("--mirror", action="store_true",
                     help="print only the first address serving CODENAME itself")
     args = ap.parse_args()
@@ -204,6 +207,11 @@ def main():
                  " %s/sources.list.d/*.list and %s/sources.list.d/*.sources"
                  % (" or ".join(release_suites(codename)), args.etc, args.etc,
                     args.etc))
+    if args.release_only:
+        found = [Entry(e.types, e.uris, [codename], e.components, e.options,
+                       e.origin) for e in found if codename in e.suites]
+        if not found:
+            sys.exit("apt-src-entry: no entry serves suite %s itself" % codename)
     if args.backports:
         found = backports(found, codename)
         if not found:

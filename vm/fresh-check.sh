@@ -3,7 +3,9 @@
 #
 # A minimal root (debootstrap --variant=minbase, from the distro's packages)
 # is built once and cached as a tarball.  Each variant unpacks a fresh copy,
-# gives it apt sources in one format, clones the project into it (git is not
+# gives it apt sources (one-line: the release suite alone, as debootstrap
+# leaves it; deb822: the host's release, -updates and -security suites, as
+# an installed system has), clones the project into it (git is not
 # installed there, so nothing may need it), binds /proc, /sys and /dev, and
 # runs `.ci/run` exactly as CI does.  The root has its own cache: nothing is
 # shared with the host's.  A variant passes when .ci/run exits 0 and its
@@ -60,8 +62,11 @@ run_variant() {
 	rm -rf "$root" && mkdir -p "$root"
 	tar -C "$root" -xf "$base"
 	case $name in
+	# the release suite alone, as debootstrap writes it: what a minimal
+	# root or a container has (no -updates, no -security)
 	one-line)
-		"$here/apt-src-entry.py" --type deb --format one-line > "$root/etc/apt/sources.list" ;;
+		"$here/apt-src-entry.py" --type deb --format one-line --release-only \
+			> "$root/etc/apt/sources.list" ;;
 	deb822)
 		"$here/apt-src-entry.py" --type deb --format deb822 \
 			> "$root/etc/apt/sources.list.d/debian.sources" ;;

@@ -130,6 +130,10 @@ check "--backports --type deb: its binary packages too" "$e" \
 check "--backports on a host without backports (the installer's list)" \
 	"$tmp/one-line/etc" "Sources $M bookworm-backports main
 Sources $M bookworm-backports non-free-firmware" --backports
+# make fresh-check's minimal-root variant: the release suite alone, as a
+# fresh debootstrap root's one-line sources.list
+check "--release-only: the release suite alone (one-line)" "$e" \
+	"Packages $M bookworm main" --release-only --type deb --format one-line
 
 e=$(fixture ignored)
 cat > "$e/sources.list" <<EOF
