@@ -5,7 +5,9 @@
 # incrementally.  Prints the build directory.
 #   FLAVOUR=plain (default): qemu-system-x86_64 for the guest, with slirp
 #   FLAVOUR=asan: AddressSanitizer + UBSan build of qemu-system-x86_64 and
-#                 the qos-test qtest binary
+#                 the qos-test qtest binary; where the fuzz target builds
+#                 (QEMU 7.2: fork-based fuzzing, gone since 8.0) the same
+#                 build as FLAVOUR=fuzz, which yields all three binaries
 #   VSIMPLE_QEMU_SCRATCH=NAME with VSIMPLE_QEMU_OVERLAYS="WIRE.sh ...": QEMU
 #                 for other trees (docs/extending.md's example, vm/new-device
 #                 copies), built from a private copy of the source with those
@@ -13,7 +15,9 @@
 #                 this tree's build uses; qos-test is built too
 #   FLAVOUR=fuzz: QEMU's libFuzzer build (clang-14, ASan + UBSan) of
 #                 qemu-fuzz-x86_64 with the virtio-simple fuzz target
-#                 (device/wire-fuzz-into-qemu.sh); see `make fuzz`
+#                 (device/wire-fuzz-into-qemu.sh; see `make fuzz`), and from
+#                 the same fuzzer-instrumented objects qemu-system-x86_64
+#                 and qos-test for the qtests
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -22,6 +26,13 @@ vs_lock_cache
 flavour=${FLAVOUR:-plain}
 src=$("$here/fetch-qemu.sh")
 ver=$(basename "$src")
+# The sanitizer builds for the qtests and for the fuzzer differ only in
+# --enable-fuzzing: build the tree once where our fuzz target can be built
+if [ -f "$src/tests/qtest/fuzz/fork_fuzz.h" ]; then
+	[ "$flavour" != asan ] || flavour=fuzz
+elif [ "$flavour" = fuzz ]; then
+	vs_die "QEMU $ver has no fork-based fuzzing (QEMU 7.2's), which the fuzz target needs"
+fi
 overlays=("$VS_TOP/device/wire-into-qemu.sh")
 scratch=${VSIMPLE_QEMU_SCRATCH:-}
 if [ -n "$scratch" ]; then
@@ -65,7 +76,7 @@ asan)
 fuzz)
 	"$here/install-fuzz-deps.sh"
 	conf+=(--cc=clang-14 --cxx=clang++-14 "${sanitizers[@]}" --enable-fuzzing)
-	targets=(qemu-fuzz-x86_64)
+	targets+=(tests/qtest/qos-test qemu-fuzz-x86_64)
 	;;
 *) vs_die "unknown FLAVOUR=$flavour" ;;
 esac
