@@ -12,7 +12,7 @@ LIB_HEADERS := tools/lib/libvsimple.h
 # Not for install/uninstall (install.mk): they use the running kernel, and
 # an exported variable is expanded for every recipe (an apt look-up).
 ifneq ($(filter-out install uninstall install-% uninstall-%,$(or $(MAKECMDGOALS),all)),)
-export VSIMPLE_KVER = $(eval VSIMPLE_KVER := $(shell VSIMPLE_TARGET=$(VSIMPLE_TARGET) vm/kernel-version.sh))$(VSIMPLE_KVER)
+export VSIMPLE_KVER = $(eval VSIMPLE_KVER := $(shell VSIMPLE_TARGET=$(VSIMPLE_TARGET) vm/fetch/kernel-version.sh))$(VSIMPLE_KVER)
 endif
 
 GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/guest/*.c))
@@ -27,13 +27,13 @@ all: guest tools
 # Packages: QEMU build deps, module tools, the distro kernel's headers.
 # Everything that compiles depends on it, so `make -j` works from cold.
 deps:
-	@vm/install-deps.sh
+	@vm/builders/install-deps.sh
 
 # VSIMPLE_TARGET=backports: QEMU 10.0 and kernel 6.12 (vm/lib.sh); the
 # driver then builds against the 6.12 headers unpacked into the cache
 export VSIMPLE_TARGET
 driver: deps
-	$(MAKE) -C driver $(if $(filter backports,$(VSIMPLE_TARGET)),KDIR=$$(vm/fetch-headers.sh))
+	$(MAKE) -C driver $(if $(filter backports,$(VSIMPLE_TARGET)),KDIR=$$(vm/fetch/fetch-headers.sh))
 
 # libvsimple and the vsimple CLI, for this host and (static) for the guest
 $(BUILD)/tools/libvsimple.a: $(LIB) $(HEADERS) | deps
@@ -78,11 +78,11 @@ host-tests: $(HOST_TESTS) $(patsubst tests/host/preload/%.c,$(BUILD)/host-tests/
 
 # QEMU with the device, the guest initramfs and the runner's settings.
 guest: driver guest-bin
-	vm/make-guest.sh $(BUILD)/guest.cpio
-	vm/guest-env.sh $(BUILD)/guest.env $(BUILD)/guest.cpio
+	vm/image/make-guest.sh $(BUILD)/guest.cpio
+	vm/boot/guest-env.sh $(BUILD)/guest.env $(BUILD)/guest.cpio
 
 demo: guest
-	vm/demo.sh
+	vm/targets/demo.sh
 
 check: guest host-tests tools
 	tests/run.sh
@@ -90,34 +90,34 @@ check: guest host-tests tools
 # Every guest suite again on a debug kernel (KASAN, lockdep, kmemleak,
 # UBSAN, ...) built from the distro kernel's source; not part of `check`
 check-debug: guest
-	vm/check-debug.sh
+	vm/targets/check-debug.sh
 
 # Long runs under load with their numbers and pass criteria (README):
 # make stress (STRESS_CYCLES), make soak (SOAK_SECONDS); DEBUG=1 runs them
 # on check-debug's kernel.  Not part of check
 .PHONY: stress soak
 stress soak: guest
-	$(if $(DEBUG),vm/check-debug.sh) vm/stress.sh $@
+	$(if $(DEBUG),vm/targets/check-debug.sh) vm/targets/stress.sh $@
 
 # The device under QEMU's libFuzzer (docs/fuzzing.md): FUZZ_SECONDS of one
 # fuzzing process (default 60); crashes land in build/fuzz/artifacts/
 fuzz: deps
-	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) vm/fuzz.sh
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) vm/targets/fuzz.sh
 
 # The qtests and guest suites on QEMU 7.2/10.0 x Linux 6.1/6.12 (the two
 # VSIMPLE_TARGETs), a table of counts; logs in build/matrix/.  Not in check
 matrix: guest-bin
-	vm/matrix.sh
+	vm/targets/matrix.sh
 
 # A renamed copy of the whole project to start your own device from
 # (docs/extending.md): make new-device NAME=foo ID=62 [DIR=../virtio-foo]
 .PHONY: new-device
 new-device:
-	vm/new-device "$(NAME)" "$(ID)" $(if $(DIR),"$(DIR)")
+	vm/targets/new-device.sh "$(NAME)" "$(ID)" $(if $(DIR),"$(DIR)")
 
 # The seed's probe path, STEP 1..6, from a real kernel trace
 trace: guest
-	vm/trace.sh
+	vm/targets/trace.sh
 
 # virtio-simple against virtio-serial in one guest (TCG: numbers compare,
 # they are not hardware's); serial-echo is the serial port's host end
@@ -126,13 +126,13 @@ $(BUILD)/tools/serial-echo: tools/serial-echo/serial-echo.c | deps
 	$(CC) $(CFLAGS_HOST) -o $@ $<
 
 bench: guest $(BUILD)/tools/serial-echo
-	@vm/install-bench-deps.sh
-	vm/bench.sh
+	@vm/builders/install-bench-deps.sh
+	vm/targets/bench.sh
 
 # The README's promise proven on pristine Debian roots (one-line and deb822
 # apt sources): .ci/run in a fresh debootstrap root each.  Needs root.
 fresh-check:
-	vm/fresh-check.sh
+	vm/targets/fresh-check.sh
 
 clean:
 	-$(MAKE) -C driver clean

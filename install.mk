@@ -153,7 +153,7 @@ uninstall-dkms:
 # The binary finds its data relative to itself (PREFIX/share/qemu): the
 # firmware the build tree links to (SeaBIOS, option ROMs, iPXE) goes there.
 install-qemu: deps
-	@b=$$(vm/build-qemu.sh) && \
+	@b=$$(vm/builders/build-qemu.sh) && \
 	$(INSTALL) -D -m 755 $$b/qemu-system-x86_64 $(DESTDIR)$(BINDIR)/qemu-system-x86_64 && \
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/share/qemu && \
 	for f in $$b/qemu-bundle/usr/local/share/qemu-firmware/*; do \

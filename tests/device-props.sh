@@ -5,7 +5,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/lib/tap.sh"
-qemu="$("$top/vm/build-qemu.sh")/qemu-system-x86_64"
+qemu="$("$top/vm/builders/build-qemu.sh")/qemu-system-x86_64"
 
 # start DEVICE_OPTS: realize the device, quit at once; prints QEMU's output.
 start() {

@@ -23,7 +23,7 @@ tap_result $? "the patch applies to a copy of the tree, which builds (QEMU, driv
 	"$(tail -n 25 "$log")" || { tap_done; exit 1; }
 
 # the patched device keeps QEMU's style
-qemu_src=$(vm/fetch-qemu.sh)
+qemu_src=$(vm/fetch/fetch-qemu.sh)
 out=$(cd "$tree/device" && for f in hw/virtio/virtio-simple.c tests/qtest/virtio-simple-test.c; do
 	perl "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f" 2>&1
 done)
@@ -38,7 +38,7 @@ tap_result $? "qtest xor (${path:-not registered})" "$out"
 
 # the new guest test, through the unchanged driver
 mapfile -t settings < build/scratch/xor.env
-env "${settings[@]}" "$tree/vm/run-guest" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
+env "${settings[@]}" "$tree/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
 	--device virtio-simple-pci "$tree/tests/guest/xor.sh"
 tap_result $? "guest test tests/guest/xor.sh ran to its end and passed"
 tap_done

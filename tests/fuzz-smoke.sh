@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fuzz-smoke: a short run of the virtio-simple fuzz target (vm/fuzz.sh)
+# fuzz-smoke: a short run of the virtio-simple fuzz target (vm/targets/fuzz.sh)
 # from the seeds alone, into a throw-away corpus, so the result does not
 # depend on earlier runs.  Checks that it found no crash, that every seed
 # ran, and that the inputs still reach the device's request path.  TAP.
@@ -14,7 +14,7 @@ log="$top/build/test-logs/fuzz-smoke.fuzz.log"
 artifacts="$top/build/test-logs/fuzz-smoke-artifacts"
 mkdir -p "$(dirname "$log")"
 out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_CORPUS="$scratch" FUZZ_LOG="$log" FUZZ_ARTIFACTS="$artifacts" \
-	"$top/vm/fuzz.sh" 2>&1)
+	"$top/vm/targets/fuzz.sh" 2>&1)
 rc=$?
 # a missing tool is one failure that names it, not four that hide it
 if missing=$(printf '%s\n' "$out" | grep -m1 'error: missing tool'); then

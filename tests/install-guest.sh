@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make install` in a real guest: a Debian root with systemd and
-# systemd-udevd (vm/make-systemd-root.sh, cached), the distro kernel's
+# systemd-udevd (vm/image/make-systemd-root.sh, cached), the distro kernel's
 # modules and `make install DESTDIR=<root> KVER=<guest kernel>`, written to
 # an ext4 disk image and booted under the project's QEMU with the distro
 # kernel; a tiny initramfs mounts the disk and switches to systemd, which
@@ -34,9 +34,9 @@ extra=(dkms libelf1 libssl3)
 bail() { echo "not ok $((tap_n + 1)) - $*"; echo "1..$((tap_n + 1))"; exit 1; }
 
 start=$(date +%s)
-tar=$("$top/vm/make-systemd-root.sh" "${extra[@]}") ||
+tar=$("$top/vm/image/make-systemd-root.sh" "${extra[@]}") ||
 	bail "the systemd root file system (debootstrap${extra[*]:+ with ${extra[*]}})"
-kdir=$("$top/vm/fetch-kernel.sh") || bail "the distro kernel"
+kdir=$("$top/vm/fetch/fetch-kernel.sh") || bail "the distro kernel"
 # in the cache's file system, so the kernel's modules are hard links
 work=$(mktemp -d "$VS_CACHE/install-guest.XXXXXX")
 # in_root's mounts, where it could not use a namespace of its own (below)
@@ -149,7 +149,7 @@ img=$work/disk.img
 check "an ext4 disk image of the root (mkfs.ext4 -d)" \
 	mkfs.ext4 -q -F -L root -d "$root" "$img" 2G
 check "the switch-root initramfs" \
-	"$top/vm/make-switch-root-initrd.sh" "$root" "$kver" "$work/initrd.cpio"
+	"$top/vm/image/make-switch-root-initrd.sh" "$root" "$kver" "$work/initrd.cpio"
 # VSIMPLE_KEEP=DIR: keep the image as it is before its first boot, for
 # booting it by hand (docs/usage.md)
 if [ -n "${VSIMPLE_KEEP:-}" ]; then
@@ -178,7 +178,7 @@ trap 'kill "$server" 2>/dev/null; root_unmount; rm -rf --one-file-system "$work"
 wait_for "$work/port" 10 >/dev/null || bail "the host's HTTP server for the network check"
 
 boot=$(date +%s)
-"$top/vm/run-guest" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" --memory 1024 \
+"$top/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" --memory 1024 \
 	--initrd "$work/initrd.cpio" --append quiet \
 	--qemu-arg=-drive --qemu-arg="file=$img,if=virtio,format=raw" \
 	--qemu-arg=-netdev --qemu-arg=user,id=n0 \

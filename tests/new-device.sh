@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# vm/new-device: its refusals, and the copy `vm/new-device foo 62` makes
-# (build/scratch/virtio-foo, built by tests/scratch-trees.sh with a QEMU of
-# its own): nothing left of the old name, its own lint, header test and
-# qtests pass, and its skeleton guest test boots.  TAP.
+# vm/targets/new-device.sh: its refusals, and the copy
+# `vm/targets/new-device.sh foo 62` makes (build/scratch/virtio-foo, built by
+# tests/scratch-trees.sh with a QEMU of its own): nothing left of the old
+# name, its own lint, header test and qtests pass, and its skeleton guest test
+# boots.  TAP.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -13,14 +14,14 @@ mkdir -p build/test-logs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-refuses() { ! vm/new-device "$@" "$tmp/refused" && [ ! -e "$tmp/refused/Makefile" ]; }
+refuses() { ! vm/targets/new-device.sh "$@" "$tmp/refused" && [ ! -e "$tmp/refused/Makefile" ]; }
 check "refuses ID 64 (PCI 0x1080 is past virtio-pci's 0x107f)" refuses foo 64
 check "refuses an ID Linux has (1, virtio-net)" refuses foo 1
 check "refuses the name of a device QEMU has (rng)" refuses rng 60
 check "refuses a name that is no C identifier (Foo-2)" refuses Foo-2 60
 
 tests/scratch-trees.sh > "$log" 2>&1
-tap_result $? "vm/new-device makes a copy that builds (QEMU, driver, tools, tests, initramfs)" \
+tap_result $? "vm/targets/new-device.sh makes a copy that builds (QEMU, driver, tools, tests, initramfs)" \
 	"$(tail -n 25 "$log")" || { tap_done; exit 1; }
 read -r gen gen_id < build/scratch/generated
 tree=build/scratch/virtio-$gen
@@ -49,7 +50,7 @@ for t in config echo; do
 done
 
 mapfile -t settings < "$tree.env"
-env "${settings[@]}" "$tree/vm/run-guest" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
+env "${settings[@]}" "$tree/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
 	--device "virtio-$gen-pci" "$tree/tests/guest/skeleton.sh"
 tap_result $? "its skeleton guest test ran to its end and passed"
 tap_done

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # VSIMPLE_QTEST_FLAVOUR=plain: the same cases without the sanitizers, on
 # the plain build (make matrix, when a sanitizer build costs too much)
 flavour=${VSIMPLE_QTEST_FLAVOUR:-asan}
-build=$(FLAVOUR=$flavour VSIMPLE_QOS_TEST=1 "$top/vm/build-qemu.sh") ||
+build=$(FLAVOUR=$flavour VSIMPLE_QOS_TEST=1 "$top/vm/builders/build-qemu.sh") ||
 	{ echo "not ok 1 - $flavour QEMU build"; exit 1; }
 logs="${VSIMPLE_TEST_LOGS:-build/test-logs}/qtest"	# make matrix moves it
 [[ $logs == /* ]] || logs="$top/$logs"

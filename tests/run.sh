@@ -14,8 +14,8 @@
 # suite then runs under timeout in a process group of its own (so it cannot
 # ask at the terminal: sudo must not need a password), is stopped when the
 # budget runs out, and the suites left count one failure each.
-# VSIMPLE_MAX_TIMEOUTS=K (default 2, 0: never): after K suites in a row
-# exit 124 (vm/run-guest's guest timeout), the rest are not run and count
+# VSIMPLE_MAX_TIMEOUTS=K (default 2, 0: never): after K suites in a row exit
+# 124 (vm/boot/run-guest.py's guest timeout), the rest are not run and count
 # one failure each.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ runner_start
 runner_versions
 
 guest() {
-	vm/run-guest --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"
+	vm/boot/run-guest.py --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"
 }
 
 suite host-header build/host-tests/test_header
@@ -68,7 +68,7 @@ suite guest-freeze guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifec
 suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh
 # the seed's probe path, STEP 1..6, from a real trace; the 10f3 device unbound
-suite trace-probe-path vm/trace.sh --check
+suite trace-probe-path vm/targets/trace.sh --check
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
 # make install in a booted Debian guest with systemd (debootstrap root,
 # cached; root, through sudo); not guest-*: it brings its own kernel
@@ -77,8 +77,8 @@ suite install-guest tests/install-guest.sh
 # root, `dkms add` and `dkms install` in a chroot of it (its own gcc)
 suite install-guest-dkms tests/install-guest.sh dkms
 # docs/extending.md's XOR patch applied to a copy of the tree, and the copy
-# vm/new-device foo 62 makes: each built (with one QEMU of their own, see
-# tests/scratch-trees.sh) and tested, so neither can rot
+# vm/targets/new-device.sh foo 62 makes: each built (with one QEMU of their
+# own, see tests/scratch-trees.sh) and tested, so neither can rot
 suite extending-example tests/extending.sh
 suite new-device tests/new-device.sh
 

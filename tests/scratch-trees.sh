@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Build the two scratch trees that make check tests besides this one:
 #   build/scratch/xor         this tree with docs/extending/xor-op.patch applied
-#   build/scratch/virtio-foo  `vm/new-device foo 62`'s copy of this tree
+#   build/scratch/virtio-foo  `vm/targets/new-device.sh foo 62`'s copy of this tree
 #                             (bar 61 in a copy that is itself foo or 62)
 # Each gets its driver, programs and guest initramfs, and one QEMU holds
 # both devices (virtio-simple with XOR, and virtio-foo): a private copy of
 # the QEMU source and its own build directory in the cache
 # (VSIMPLE_QEMU_SCRATCH), never the shared source this tree builds from.
 # Warm runs copy only files that changed, so every build is incremental.
-# Writes build/scratch/{xor,virtio-foo}.env for the trees' vm/run-guest and
-# build/scratch/generated (NAME ID) for tests/new-device.sh.
+# Writes build/scratch/{xor,virtio-foo}.env for the trees'
+# vm/boot/run-guest.py and build/scratch/generated (NAME ID) for
+# tests/new-device.sh.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -40,7 +41,7 @@ sync_tree() {
 
 # Nothing to do when no source (nor the guest's settings) changed since the
 # last run that finished: the second suite of a run, and warm runs.
-stamp=$( { vm/tree-files | xargs sha256sum; cat build/guest.env; } | sha256sum | cut -c1-16)
+stamp=$( { vm/tree-files.sh | xargs sha256sum; cat build/guest.env; } | sha256sum | cut -c1-16)
 if [ "$(cat "$scratch/stamp" 2>/dev/null)" = "$stamp" ] &&
 	[ -x "$(cat "$scratch/qemu-build")/qemu-system-x86_64" ] &&
 	read -r gen _ < "$scratch/generated" &&
@@ -51,20 +52,20 @@ rm -f "$scratch/stamp"
 
 # The guide's worked example, applied as a reader would.
 mkdir -p "$tmp/xor"
-vm/tree-files | tar -cf - -T - | tar -C "$tmp/xor" -xf -
+vm/tree-files.sh | tar -cf - -T - | tar -C "$tmp/xor" -xf -
 (cd "$tmp/xor" && patch -p1 -s --no-backup-if-mismatch < docs/extending/xor-op.patch)
 sync_tree "$tmp/xor" "$scratch/xor"
 
 gen=foo gen_id=62
 [ ! -f include/uapi/virtio_foo.h ] && ! grep -qw 62 <(grep 'define VIRTIO_ID_' include/uapi/virtio_simple.h) ||
 	gen=bar gen_id=61
-vm/new-device "$gen" "$gen_id" "$tmp/virtio-$gen" >/dev/null
+vm/targets/new-device.sh "$gen" "$gen_id" "$tmp/virtio-$gen" >/dev/null
 sync_tree "$tmp/virtio-$gen" "$scratch/virtio-$gen"
 echo "$gen $gen_id" > "$scratch/generated"
 
 qemu=$(VSIMPLE_QEMU_SCRATCH=examples \
 	VSIMPLE_QEMU_OVERLAYS="$scratch/xor/device/wire-into-qemu.sh $scratch/virtio-$gen/device/wire-into-qemu.sh" \
-	vm/build-qemu.sh)
+	vm/builders/build-qemu.sh)
 echo "$qemu" > "$scratch/qemu-build"
 
 # The guest kernel, firmware and accelerator of this tree's guest.env
@@ -82,7 +83,7 @@ build_tree() {
 	shift 2
 	env "${p}_KVER=$kver" "${p}_CACHE=$VS_CACHE" make -s -C "$dir" -o deps "$@" >&2
 	env "${p}_KVER=$kver" "${p}_CACHE=$VS_CACHE" GUEST_BIN="$dir/build/guest-bin" \
-		"$dir/vm/make-guest.sh" "$dir/build/guest.cpio"
+		"$dir/vm/image/make-guest.sh" "$dir/build/guest.cpio"
 	cat > "$dir.env" <<EOT
 ${p}_QEMU=$qemu/qemu-system-x86_64
 ${p}_KERNEL=$kernel

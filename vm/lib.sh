@@ -71,7 +71,7 @@ vs_apt_update() {
 # vs_install_packages WHAT PKG...: install those of PKG not installed yet
 # (WHAT names them in the messages), waiting for a held apt lock.  apt's
 # output goes to stderr: many callers print a result on stdout that their
-# caller captures (vm/fetch-headers.sh, vm/build-qemu.sh).
+# caller captures (vm/fetch/fetch-headers.sh, vm/builders/build-qemu.sh).
 vs_install_packages() {
 	local what=$1 p need=()
 	shift
@@ -107,17 +107,18 @@ vs_target() {
 }
 
 # vs_apt_private: set vs_apt to the options of a private apt state in the
-# cache whose only entries are derived from the host's (vm/apt-src-entry.py):
-# deb-src of the release's suites (stable), or deb and deb-src of
-# CODENAME-backports.  The system's apt setup is not changed.  Lists are
-# refreshed at most once a day.  Call with the cache locked.
+# cache whose only entries are derived from the host's
+# (vm/fetch/apt-src-entry.py): deb-src of the release's suites (stable), or
+# deb and deb-src of CODENAME-backports.  The system's apt setup is not
+# changed.  Lists are refreshed at most once a day.  Call with the cache
+# locked.
 vs_apt_private() {
 	local d="$VS_CACHE/apt" derive=(--type deb-src) target
 	target=$(vs_target)
 	[ "$target" = stable ] || { d="$VS_CACHE/apt-$target"; derive+=(--backports); }
 	mkdir -p "$d/sources.list.d" "$d/lists/partial" "$d/cache/archives/partial"
-	{ "$VS_TOP/vm/apt-src-entry.py" "${derive[@]}" &&
-	  if [ "$target" != stable ]; then echo; "$VS_TOP/vm/apt-src-entry.py" --backports --type deb; fi
+	{ "$VS_TOP/vm/fetch/apt-src-entry.py" "${derive[@]}" &&
+	  if [ "$target" != stable ]; then echo; "$VS_TOP/vm/fetch/apt-src-entry.py" --backports --type deb; fi
 	} > "$d/derived.tmp" && mv "$d/derived.tmp" "$d/sources.list.d/derived.sources" ||
 		vs_die "cannot derive apt entries from the host's apt sources (see above)"
 	vs_apt=(

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # make check-debug's positive control, as TAP: boots the debug kernel once
-# with tests/debug/plant-bugs loaded (a leak, an out-of-bounds read, a bad shift, a lock
-# inversion, a might-sleep under a spinlock) and checks that each checker
-# reported its bug and that tests/debug-log-check.sh rejects that console.
-# Without this, a suite that "found nothing" could mean a checker was off.
+# with tests/debug/plant-bugs loaded (a leak, an out-of-bounds read, a bad
+# shift, a lock inversion, a might-sleep under a spinlock) and checks that
+# each checker reported its bug and that tests/debug/scan-debug-reports.sh
+# rejects that console.  Without this, a suite that "found nothing" could mean
+# a checker was off.
 #   positive-control.sh KERNEL-BUILD-DIR WORK-DIR
 # The guest settings (VSIMPLE_KERNEL, VSIMPLE_INITRD, VSIMPLE_APPEND, ...)
-# come from vm/check-debug.sh's environment.
+# come from vm/targets/check-debug.sh's environment.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -36,7 +37,7 @@ exit 1
 JOB
 console="$work/plant-bugs.console"
 rm -f "$console"
-VSIMPLE_CONSOLE_LOG=$console "$top/vm/run-guest" --timeout 300 --add "$ko" \
+VSIMPLE_CONSOLE_LOG=$console "$top/vm/boot/run-guest.py" --timeout 300 --add "$ko" \
 	"$job" > "$work/plant-bugs.log" 2>&1 || true
 txt=$(tr -d '\r' < "$console" 2>/dev/null || true)
 
@@ -47,6 +48,6 @@ check "KASAN reports the read past the object" has "BUG: KASAN: slab-out-of-boun
 check "lockdep reports the inversion" has 'possible circular locking dependency detected'
 check "DEBUG_ATOMIC_SLEEP reports the might-sleep" has 'BUG: sleeping function called from invalid context'
 check "UBSAN reports the shift" has "UBSAN: shift-out-of-bounds"
-rejects() { ! "$top/tests/debug-log-check.sh" plant-bugs "$console" > /dev/null; }
-check "tests/debug-log-check.sh rejects that console" rejects
+rejects() { ! "$top/tests/debug/scan-debug-reports.sh" plant-bugs "$console" > /dev/null; }
+check "tests/debug/scan-debug-reports.sh rejects that console" rejects
 tap_done

@@ -1,11 +1,11 @@
 #!/bin/sh
 # `make bench`, guest side: virtio-simple and virtio-serial side by side in
-# one boot (vm/bench.sh sets up both devices and the host echo).  For each
-# payload size: the in-guest memcpy limit, then ECHO at depth 1, 16 and 64
-# on each device, with the interrupts of that device's lines counted around
-# each run.  A point's SECONDS are split in ROUNDS that alternate between
-# the two devices, so a burst of host noise hits both, not one.  Each run
-# is one line "BENCH-RESULT {json}" for vm/bench-report.sh; a failed run (a
+# one boot (vm/targets/bench.sh sets up both devices and the host echo).  For
+# each payload size: the in-guest memcpy limit, then ECHO at depth 1, 16 and
+# 64 on each device, with the interrupts of that device's lines counted around
+# each run.  A point's SECONDS are split in ROUNDS that alternate between the
+# two devices, so a burst of host noise hits both, not one.  Each run is one
+# line "BENCH-RESULT {json}" for vm/targets/bench-report.sh; a failed run (a
 # wrong echoed byte) ends the job.
 #   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY] [ROUNDS]
 # Under TCG the numbers measure the emulator as much as the design: compare
@@ -16,8 +16,8 @@ sizes=${2:-64 4096 65536}
 depths=${3:-1 16 64}
 port_name=vsimple.bench
 # QOM path of virtio-simple's virtio device, and a counter of the
-# notifications it received, read with qom-get around each run (vm/bench.sh
-# passes the name; empty when the device has none)
+# notifications it received, read with qom-get around each run
+# (vm/targets/bench.sh passes the name; empty when the device has none)
 qom_dev=/machine/peripheral/vs0/virtio-backend
 kick_prop=${4:-}
 rounds=${5:-3}

@@ -57,7 +57,7 @@ static int join_within(pthread_t t, int secs)
 
 static void qmp(const char *json)
 {
-	/* vm/run-guest runs this on the host's QMP socket */
+	/* vm/boot/run-guest.py runs this on the host's QMP socket */
 	printf("VSIMPLE-QMP %s\n", json);
 	fflush(stdout);
 }

@@ -1,10 +1,10 @@
 #!/bin/sh
-# make soak, the guest half (vm/stress.sh boots it with two devices):
+# make soak, the guest half (vm/targets/stress.sh boots it with two devices):
 #   soak.sh SECONDS
 # Mixed load on both devices for SECONDS (stress_load: 2 processes on each,
 # blocking in read and write, and 4 threads sharing one file), the guest's
 # memory every minute, then the numbers and the pass criteria
-# (stress_lib.sh); vm/stress.sh judges QEMU's RSS.
+# (stress_lib.sh); vm/targets/stress.sh judges QEMU's RSS.
 . /opt/vsimple/bin/tap.sh
 . /job/stress_lib.sh
 secs=${1:-600}

@@ -1,11 +1,11 @@
 #!/bin/sh
-# make stress, the guest half (vm/stress.sh boots it with one device, id
+# make stress, the guest half (vm/targets/stress.sh boots it with one device, id
 # vs0, x-fault-injection=on):  stress.sh CYCLES [nohotplug]
 # Under load from stress_load (4 processes, a mix of ECHO, CRC32C and
 # DELAY, blocking in read and write): 8 threads sharing one file; CYCLES
 # device resets (NEEDS_RESET from the device's fault injection); CYCLES
 # sysfs unbind/bind; CYCLES QMP hot-unplug and re-plug.  Then the numbers
-# and the pass criteria (stress_lib.sh); vm/stress.sh judges QEMU's RSS.
+# and the pass criteria (stress_lib.sh); vm/targets/stress.sh judges QEMU's RSS.
 . /opt/vsimple/bin/tap.sh
 . /job/stress_lib.sh
 cycles=${1:-100}

@@ -1,12 +1,12 @@
 # Helpers for the guest halves of make stress and make soak (busybox sh;
-# vm/stress.sh adds this file to /job).  Source after tap.sh.
+# vm/targets/stress.sh adds this file to /job).  Source after tap.sh.
 node=/dev/virtio-simple0
-# the bounds (SLAB_MAX_KIB, AVAIL_MAX_KIB) vm/stress.sh chose
+# the bounds (SLAB_MAX_KIB, AVAIL_MAX_KIB) vm/targets/stress.sh chose
 . /job/stress.env
 totals=/tmp/stress-totals
 
 # The guest's memory, after dropping what the kernel can drop, as KiB;
-# VSIMPLE-RSS asks the host (vm/stress.sh) to read QEMU's RSS now.
+# VSIMPLE-RSS asks the host (vm/targets/stress.sh) to read QEMU's RSS now.
 mem_snapshot() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches

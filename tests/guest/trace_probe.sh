@@ -1,7 +1,7 @@
 #!/bin/sh
-# Runs in the guest for `make trace` (vm/trace.sh): hot-plug a device with
-# kernel function tracing on and print what the kernel did, between
-# VSIMPLE-TRACE-BEGIN/END markers that vm/trace_report.py reads.
+# Runs in the guest for `make trace` (vm/targets/trace.sh): hot-plug a device
+# with kernel function tracing on and print what the kernel did, between
+# VSIMPLE-TRACE-BEGIN/END markers that vm/targets/trace_report.py reads.
 #   trace_probe.sh probe    add and remove virtio-simple-pci, one request
 #   trace_probe.sh notify   one request only (the notification path)
 #   trace_probe.sh seed     add a device with the seed's ID 1af4:10f3
@@ -22,7 +22,7 @@ wait_until() {
 	done
 }
 
-# The functions each STEP of the seed is made of (vm/trace_report.py has
+# The functions each STEP of the seed is made of (vm/targets/trace_report.py has
 # the same list, with the step each belongs to).
 FUNCS='acpiphp_hotplug_notify|acpiphp_check_bridge|acpiphp_rescan_slot|enable_slot|acpiphp_disable_and_eject_slot|pci_scan_slot|pci_scan_single_device|pci_setup_device|pci_device_add|pci_bus_add_devices?|device_add|device_del|bus_probe_device|device_initial_probe|__device_attach|__device_attach_driver|driver_probe_device|really_probe|pci_device_probe|local_pci_probe|virtio_pci_probe|pci_enable_device|virtio_pci_modern_probe|vp_modern_probe|vp_modern_map_capability|virtio_pci_legacy_probe|vp_legacy_probe|register_virtio_device|virtio_dev_probe|vsimple_probe|vp_modern_find_vqs|vp_find_vqs|vp_find_vqs_msix|pci_alloc_irq_vectors_affinity|vp_setup_vq|setup_vq|vp_modern_set_queue_enable|vp_set_status|vsimple_cdev_add|pci_stop_and_remove_bus_device|device_release_driver|virtio_pci_remove|unregister_virtio_device|virtio_dev_remove|vsimple_remove|virtio_reset_device|vp_del_vqs|pci_free_irq_vectors|vp_modern_remove|pci_disable_device|vp_notify|vring_interrupt|vsimple_resp_done'
 

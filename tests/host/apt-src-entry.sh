@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# vm/apt-src-entry.py on fixture apt configurations, no network: each case
-# checks the derived entries (as apt itself reads them back) and that apt,
-# given only the derived file in a private state, accepts it.  TAP output.
+# vm/fetch/apt-src-entry.py on fixture apt configurations, no network: each
+# case checks the derived entries (as apt itself reads them back) and that
+# apt, given only the derived file in a private state, accepts it.  TAP
+# output.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-derive="$top/vm/apt-src-entry.py"
+derive="$top/vm/fetch/apt-src-entry.py"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 M=http://mirror.invalid/debian

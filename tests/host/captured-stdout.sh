@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scripts whose stdout a caller captures (KDIR=$(vm/fetch-headers.sh) and
+# Scripts whose stdout a caller captures (KDIR=$(vm/fetch/fetch-headers.sh) and
 # the like) print their result there and nothing else, even when they
 # install a package on the way; and a check that needs a missing tool says
 # which.  Package installs are stubbed (dpkg-query says nothing is
@@ -45,20 +45,20 @@ is_kernel() { [ -f "$1/boot/vmlinuz-$(basename "$1")" ]; }
 is_kver() { [[ $1 =~ ^[0-9]+\.[0-9]+[^[:space:]]*-amd64$ ]]; }
 
 # backports: installs dwarves (pahole) before printing the headers' tree
-stdout_is "VSIMPLE_TARGET=backports vm/fetch-headers.sh (installing dwarves)" is_tree \
-	env VSIMPLE_TARGET=backports VSIMPLE_KVER= "$top/vm/fetch-headers.sh"
-stdout_is "VSIMPLE_TARGET=backports vm/kernel-version.sh" is_kver \
-	env VSIMPLE_TARGET=backports VSIMPLE_KVER= "$top/vm/kernel-version.sh"
-stdout_is "vm/fetch-kernel.sh" is_kernel "$top/vm/fetch-kernel.sh"
+stdout_is "VSIMPLE_TARGET=backports vm/fetch/fetch-headers.sh (installing dwarves)" is_tree \
+	env VSIMPLE_TARGET=backports VSIMPLE_KVER= "$top/vm/fetch/fetch-headers.sh"
+stdout_is "VSIMPLE_TARGET=backports vm/fetch/kernel-version.sh" is_kver \
+	env VSIMPLE_TARGET=backports VSIMPLE_KVER= "$top/vm/fetch/kernel-version.sh"
+stdout_is "vm/fetch/fetch-kernel.sh" is_kernel "$top/vm/fetch/fetch-kernel.sh"
 # build-qemu.sh FLAVOUR=fuzz runs it inside its captured output
-out=$(PATH="$stub:$PATH" "$top/vm/install-fuzz-deps.sh" 2>/dev/null)
-tap_result "$([ -z "$out" ]; echo $?)" "vm/install-fuzz-deps.sh (installing): nothing on stdout" "$out"
+out=$(PATH="$stub:$PATH" "$top/vm/builders/install-fuzz-deps.sh" 2>/dev/null)
+tap_result "$([ -z "$out" ]; echo $?)" "vm/builders/install-fuzz-deps.sh (installing): nothing on stdout" "$out"
 
 # a missing llvm-symbolizer: named, before any build
 out=$(PATH="$stub:$PATH" ASAN_SYMBOLIZER_PATH=/nonexistent/llvm-symbolizer \
-	FUZZ_BUILD=/nonexistent "$top/vm/fuzz.sh" 2>&1); rc=$?
+	FUZZ_BUILD=/nonexistent "$top/vm/targets/fuzz.sh" 2>&1); rc=$?
 [ "$rc" -ne 0 ] && grep -q 'missing tool: /nonexistent/llvm-symbolizer (Debian package llvm-14)' <<<"$out"
-tap_result $? "vm/fuzz.sh without llvm-symbolizer fails naming it and its package" "exit $rc: $out"
+tap_result $? "vm/targets/fuzz.sh without llvm-symbolizer fails naming it and its package" "exit $rc: $out"
 out=$(PATH="$stub:$PATH" ASAN_SYMBOLIZER_PATH=/nonexistent/llvm-symbolizer \
 	FUZZ_SECONDS=1 "$top/tests/fuzz-smoke.sh" 2>&1); rc=$?
 [ "$rc" -ne 0 ] && [ "$(grep -c '^not ok' <<<"$out")" -eq 1 ] &&

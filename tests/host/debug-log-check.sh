@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# tests/debug-log-check.sh (make check-debug's judge of guest consoles) on
-# fixture consoles: a clean boot passes; each kind of report, a missing
-# scan or taint line and a taint other than O fail.  TAP output.
+# tests/debug/scan-debug-reports.sh (make check-debug's judge of guest
+# consoles) on fixture consoles: a clean boot passes; each kind of report, a
+# missing scan or taint line and a taint other than O fail.  TAP output.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-judge="$top/tests/debug-log-check.sh"
+judge="$top/tests/debug/scan-debug-reports.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -8,7 +8,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-kver=${VSIMPLE_KVER:-$("$top/vm/kernel-version.sh")}
+kver=${VSIMPLE_KVER:-$("$top/vm/fetch/kernel-version.sh")}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

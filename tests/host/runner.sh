@@ -133,7 +133,7 @@ check "a short plan: exit status non-zero" test $? -ne 0
 check "a short plan: reported" has short '^ *not ok - short reported 1 checks, its plans say 3'
 check "a short plan: the summary" last short "1 passed, 1 failed, 0 skipped"
 
-# the versions header from build/guest.env, as vm/run-guest reads it
+# the versions header from build/guest.env, as vm/boot/run-guest.py reads it
 fake qemu 'echo "QEMU emulator version 9.9.9"; echo "Copyright"'
 mkdir -p "$tmp/build"
 printf '%s\n' "VSIMPLE_QEMU=$tmp/qemu" "VSIMPLE_KERNEL=/k/boot/vmlinuz-6.1.0-test" > "$tmp/build/guest.env"

@@ -30,7 +30,7 @@ runner_start() {
 }
 
 # runner_setting KEY: KEY from the environment, else from build/guest.env
-# (as vm/run-guest finds it); nothing when neither has it
+# (as vm/boot/run-guest.py finds it); nothing when neither has it
 runner_setting() {
 	local line
 	if [ -n "${!1:-}" ]; then
@@ -148,7 +148,8 @@ suite() {
 	plan=$(awk '/^1\.\.[0-9]+$/ { sum += substr($0, 4) } END { print sum + 0 }' "$log.tap")
 	rm -f "$log.tap"
 	# timeout's 124 (TERM) or 137 (KILL) past the deadline: the budget's
-	# doing; a 124 before it is the suite's own (vm/run-guest's timeout)
+	# doing; a 124 before it is the suite's own (vm/boot/run-guest.py's
+	# timeout)
 	if [ -n "$deadline" ] && [ "$EPOCHSECONDS" -ge "$deadline" ] &&
 		{ [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; }; then
 		why="stopped: the time budget ran out"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * make check-debug's positive control: one bug of each kind the debug
- * kernel's checkers must report, planted on load.  check-debug boots it
- * once and fails unless tests/debug-log-check.sh rejects that console for
- * every kind, so a clean run of the real suites means "checked", not
- * "checker silently off".  Never built for, or loaded into, a real kernel.
+ * kernel's checkers must report, planted on load.  check-debug boots it once
+ * and fails unless tests/debug/scan-debug-reports.sh rejects that console for
+ * every kind, so a clean run of the real suites means "checked", not "checker
+ * silently off".  Never built for, or loaded into, a real kernel.
  */
 #include <linux/module.h>
 #include <linux/slab.h>

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Boot the guest in the built QEMU, run one file in it, stream its output.
+
+    vm/boot/run-guest.py [options] FILE [ARGS...]
+
+FILE (a shell script or a static binary) is copied into the guest as /job/
+and run by /job/run with ARGS; the guest's console is streamed to stdout and
+the exit status of FILE becomes ours (124 on timeout, 125 on a harness
+error).  QEMU is started with a QMP socket; --qmp-log records the replies to
+the commands given with --qmp.
+
+Environment: VSIMPLE_QEMU (binary), VSIMPLE_KERNEL (vmlinuz), VSIMPLE_INITRD
+(base initramfs), VSIMPLE_ACCEL (kvm|tcg), VSIMPLE_FIRMWARE (colon-separated
+-L dirs).  Unset ones are read from build/guest.env, which `make guest`
+writes after building everything and probing KVM.  For slower kernels (the
+debug kernel): VSIMPLE_APPEND (more kernel command line, always added),
+VSIMPLE_MEMORY (default --memory), VSIMPLE_TIMEOUT_SCALE (multiplies
+--timeout), VSIMPLE_CONSOLE_LOG (a file every boot's console is appended to).
+"""
+import argparse
+import os
+import re
+import select
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vsimple_harness import cpio, qmp  # noqa: E402
+
+EXIT_RE = re.compile(rb"VSIMPLE-EXIT=(\d+)")
+HOST_REQ_RE = re.compile(rb"VSIMPLE-QMP (\{.*\})")
+
+
+def say(msg):
+    sys.stderr.write("[run-guest] %s\n" % msg)
+    sys.stderr.flush()
+
+
+def job_archive(path, args, extra):
+    """A cpio with /job/<file>, /job/run and any extra files."""
+    name = os.path.basename(path)
+    run = "#!/bin/sh\nexec /job/%s %s\n" % (
+        shlex.quote(name), " ".join(shlex.quote(a) for a in args))
+    entries = [("job", None, 0o755), ("job/run", run.encode(), 0o755)]
+    with open(path, "rb") as f:
+        entries.append(("job/" + name, f.read(), 0o755))
+    for e in extra:
+        with open(e, "rb") as f:
+            entries.append(("job/" + os.path.basename(e), f.read(), 0o755))
+    return cpio.newc(entries)
+
+
+def qemu_command(opts, initrd, qmp_path):
+    cmd = [opts.qemu, "-M", "pc", "-accel", opts.accel,
+           "-m", str(opts.memory), "-smp", str(opts.smp),
+           "-nodefaults", "-display", "none", "-serial", "stdio",
+           "-no-reboot", "-kernel", opts.kernel, "-initrd", initrd,
+           "-append", " ".join(filter(None, ["console=ttyS0 panic=-1", opts.append,
+                                  os.environ.get("VSIMPLE_APPEND")])),
+           "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+    for d in opts.firmware.split(":"):
+        if d:
+            cmd += ["-L", d]
+    for dev in opts.device:
+        cmd += ["-device", dev]
+    cmd += opts.qemu_arg
+    return cmd
+
+
+def run(opts):
+    tmp = tempfile.mkdtemp(prefix="vsimple-guest-")
+    initrd = os.path.join(tmp, "initrd.cpio")
+    qmp_path = os.path.join(tmp, "qmp.sock")
+    with open(initrd, "wb") as out:
+        with open(opts.initrd, "rb") as base:
+            out.write(base.read())
+        out.write(job_archive(opts.file, opts.args, opts.add))
+
+    cmd = qemu_command(opts, initrd, qmp_path)
+    if opts.verbose:
+        say(" ".join(shlex.quote(c) for c in cmd))
+    say("booting (accel %s, timeout %ds)" % (opts.accel, opts.timeout))
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    monitor = None
+    status = None
+    deadline = time.monotonic() + opts.timeout
+    buf = b""
+    qmp_log = open(opts.qmp_log, "w") if opts.qmp_log else None
+    console = os.environ.get("VSIMPLE_CONSOLE_LOG")
+    console = open(console, "ab") if console else None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                say("timeout after %ds: killing QEMU" % opts.timeout)
+                status = 124
+                proc.kill()
+                break
+            ready, _, _ = select.select([proc.stdout], [], [], min(left, 1))
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+            if console:
+                console.write(chunk)
+                console.flush()
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                m = HOST_REQ_RE.search(line)
+                if m:
+                    # a guest test asks the host for a QMP command
+                    if monitor is None:
+                        monitor = qmp.Monitor(qmp_path)
+                    reply = monitor.command_json(m.group(1).decode())
+                    if qmp_log:
+                        qmp_log.write(reply + "\n")
+                        qmp_log.flush()
+                m = EXIT_RE.search(line)
+                if m and status is None:
+                    status = int(m.group(1))
+    finally:
+        if monitor:
+            monitor.close()
+        if qmp_log:
+            qmp_log.close()
+        if console:
+            console.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for f in (initrd, qmp_path):
+            if os.path.exists(f):
+                os.unlink(f)
+        os.rmdir(tmp)
+    if status is None:
+        say("guest stopped without an exit marker (QEMU status %s)"
+            % proc.returncode)
+        return 125
+    return status
+
+
+GUEST_ENV = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "..", "build", "guest.env")
+
+
+def env_default(name):
+    """The environment's value, else the one `make guest` recorded."""
+    if name in os.environ:
+        return os.environ[name]
+    if os.path.exists(GUEST_ENV):
+        with open(GUEST_ENV) as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                if key == name:
+                    return value
+    return ""
+
+
+def main():
+    p = argparse.ArgumentParser(
+        description="Run FILE inside the virtio-simple guest.",
+        epilog="Example: vm/boot/run-guest.py --device virtio-simple-pci "
+               "tests/guest/smoke.sh")
+    p.add_argument("file", help="script or static binary to run in the guest")
+    p.add_argument("args", nargs=argparse.REMAINDER,
+                   help="arguments passed to FILE")
+    p.add_argument("--timeout", type=int, default=180,
+                   help="seconds before QEMU is killed (default 180)")
+    p.add_argument("--device", action="append", default=[],
+                   help="a -device for QEMU (repeatable)")
+    p.add_argument("--qemu-arg", action="append", default=[],
+                   help="one more raw QEMU argument (repeatable)")
+    p.add_argument("--add", action="append", default=[],
+                   help="another file to copy into /job (repeatable)")
+    p.add_argument("--append", default="quiet",
+                   help="extra kernel command line (default: quiet)")
+    p.add_argument("--memory", type=int,
+                   default=int(os.environ.get("VSIMPLE_MEMORY") or 512))
+    p.add_argument("--smp", type=int, default=2)
+    p.add_argument("--qmp-log", help="write replies to guest QMP requests")
+    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--qemu", default=env_default("VSIMPLE_QEMU"))
+    p.add_argument("--kernel", default=env_default("VSIMPLE_KERNEL"))
+    p.add_argument("--initrd", default=env_default("VSIMPLE_INITRD"))
+    p.add_argument("--accel", default=env_default("VSIMPLE_ACCEL") or "tcg",
+                   choices=["kvm", "tcg"])
+    p.add_argument("--firmware", default=env_default("VSIMPLE_FIRMWARE"))
+    opts = p.parse_args()
+    opts.timeout = int(opts.timeout *
+                       float(os.environ.get("VSIMPLE_TIMEOUT_SCALE") or 1))
+    for what in ("qemu", "kernel", "initrd"):
+        path = getattr(opts, what)
+        if not path or not os.path.exists(path):
+            p.error("no %s: run `make guest` first, or pass --%s"
+                    % (what, what))
+    if not os.path.exists(opts.file):
+        p.error("no such file: %s" % opts.file)
+    return run(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,0 @@
-#!/usr/bin/env bash
-# Print the distro kernel version the guest runs and modules build against.
-set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-vs_kernel_version

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `make bench`: virtio-simple and virtio-serial side by side in ONE guest
+# boot.  The serial port's host end is build/tools/serial-echo, connected to
+# QEMU's socket chardev; the guest side is tests/guest/bench.sh.  Writes
+# build/bench/{guest.log,qmp.log,results.json,table.txt,throughput.png}
+# (vm/targets/bench-report.sh) and prints the table.
+#   VSIMPLE_BENCH_SECONDS   seconds per point and device (default 3), in
+#   VSIMPLE_BENCH_ROUNDS    rounds that alternate the devices (default 3)
+#   VSIMPLE_BENCH_SIZES, VSIMPLE_BENCH_DEPTHS, VSIMPLE_BENCH_SMP
+#                           (defaults "64 4096 65536", "1 16 64", 2)
+#   VSIMPLE_BENCH_KICK_PROP virtio-simple's QOM counter of notifications
+#                           received, read with qom-get (default
+#                           "notifications"; kicks show n/a without it)
+# Needs `make guest tools` (the Makefile's bench target builds them).
+set -euo pipefail
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+
+out=$VS_TOP/build/bench
+seconds=${VSIMPLE_BENCH_SECONDS:-3}
+rounds=${VSIMPLE_BENCH_ROUNDS:-3}
+sizes=${VSIMPLE_BENCH_SIZES:-64 4096 65536}
+depths=${VSIMPLE_BENCH_DEPTHS:-1 16 64}
+smp=${VSIMPLE_BENCH_SMP:-2}
+kick_prop=${VSIMPLE_BENCH_KICK_PROP:-notifications}
+echo_bin=$VS_TOP/build/tools/serial-echo
+[ -x "$echo_bin" ] || vs_die "$echo_bin not built (make bench builds it)"
+
+mkdir -p "$out"
+rm -f "$out"/{guest.log,qmp.log,results.json,table.txt,throughput.dat,throughput.png,gnuplot.log}
+tmp=$(mktemp -d)
+echo_pid=
+cleanup() {
+	[ -n "$echo_pid" ] && kill "$echo_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+sock=$tmp/serial.sock
+
+# QEMU is the chardev's server; the echo connects once QEMU has made it
+"$echo_bin" "$sock" 60 2>"$out/serial-echo.log" &
+echo_pid=$!
+
+vs_say "one guest ($smp vCPUs), virtio-simple and virtio-serial; $seconds s per run"
+rc=0
+"$VS_TOP/vm/boot/run-guest.py" --timeout 300 --smp "$smp" \
+	--device virtio-simple-pci,id=vs0 \
+	--device virtio-serial-pci,id=vser0,max_ports=2,vectors=7 \
+	--qemu-arg=-chardev --qemu-arg="socket,id=benchport,path=$sock,server=on,wait=off" \
+	--device virtserialport,bus=vser0.0,chardev=benchport,name=vsimple.bench \
+	--qmp-log "$out/qmp.log" \
+	"$VS_TOP/tests/guest/bench.sh" "$seconds" "$sizes" "$depths" "$kick_prop" "$rounds" \
+	2>&1 | tee "$out/guest.log" || rc=$?
+wait "$echo_pid" || vs_say "serial-echo: exit $? (see $out/serial-echo.log)"
+echo_pid=
+[ "$rc" -eq 0 ] || vs_die "the guest side failed (exit $rc): see $out/guest.log"
+grep -q '^BENCH-DONE' "$out/guest.log" || vs_die "the guest side did not finish: see $out/guest.log"
+
+BENCH_SMP=$smp "$VS_TOP/vm/targets/bench-report.sh" "$out" "$kick_prop"
