@@ -95,6 +95,38 @@ vs_need_tool() {
 		vs_die "missing tool: $1 (Debian package $2)"
 }
 
+# vs_unpack_debs DEST PKG...: apt-get download PKG... (through the caller's
+# vs_apt options, if any) and dpkg -x each into DEST, which is emptied
+# first; the packages are never installed.  Call with DEST's lock held
+# (vs_lock_cache or vs_lock_entry); the caller marks DEST complete.
+vs_unpack_debs() {
+	local dest=$1 deb
+	shift
+	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest" "$dest.deb"
+	(cd "$dest.deb" && apt-get "${vs_apt[@]}" download -q "$@" >&2) ||
+		vs_die "apt-get download $* failed"
+	for deb in "$dest.deb"/*.deb; do dpkg -x "$deb" "$dest"; done
+	rm -rf "$dest.deb"
+}
+
+# vs_linux_source VERSION: the distro's linux-source-X.Y package at VERSION,
+# unpacked once into the cache and shared by checkpatch (three files) and
+# the debug kernel (the whole tree), so neither downloads it a second time.
+# Prints the path of the source tarball it holds.
+vs_linux_source() {
+	local ver=$1 series dir
+	series=$(echo "$ver" | cut -d. -f1,2)	# 6.1.192-2 -> 6.1
+	dir="$VS_CACHE/linux-source/$ver"
+	vs_lock_entry "$dir"
+	if [ ! -f "$dir/.unpacked" ]; then
+		vs_say "fetching linux-source-$series=$ver (unpacked into the cache, not installed)"
+		vs_unpack_debs "$dir" "linux-source-$series=$ver"
+		touch "$dir/.unpacked"
+	fi
+	compgen -G "$dir/usr/src/linux-source-$series.tar.*" | head -n 1 | grep . ||
+		vs_die "no source tarball in linux-source-$series=$ver"
+}
+
 # VSIMPLE_TARGET: which end of the version range QEMU and the guest kernel
 # come from.  stable (default): the release's own (QEMU 7.2, kernel 6.1);
 # backports: CODENAME-backports (QEMU 10.0, kernel 6.12), never installed on

@@ -10,15 +10,14 @@ kver=$(vs_kernel_version)
 series=${kver%%-*}; series=${series%.*}	# 6.1.0-56-amd64 -> 6.1
 dest="$VS_CACHE/linux-scripts/$series"
 if [ ! -f "$dest/.unpacked" ]; then
-	vs_say "fetching checkpatch.pl from linux-source-$series (not installed)"
-	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb" "$dest"
-	(cd "$dest.deb" && apt-get download -q "linux-source-$series" >&2)
-	dpkg -x "$dest.deb"/linux-source-*.deb "$dest.deb/x"
-	tar -xaf "$dest.deb"/x/usr/src/linux-source-"$series".tar.* -C "$dest" \
-		--strip-components=1 --wildcards \
+	ver=$(apt-cache policy "linux-source-$series" | awk '/Candidate:/ {print $2}')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || vs_die "no linux-source-$series package"
+	tarball=$(vs_linux_source "$ver")
+	vs_say "checkpatch.pl from linux-source-$series=$ver"
+	rm -rf "$dest" && mkdir -p "$dest"
+	tar -xaf "$tarball" -C "$dest" --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch'
-	rm -rf "$dest.deb"
 	touch "$dest/.unpacked"
 fi
 echo "$dest"

@@ -25,10 +25,7 @@ if [ ! -f "$dest/.unpacked" ]; then
 		sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
 	[ ${#pkgs[@]} -ge 3 ] || vs_die "linux-headers-$kver: no -common or linux-kbuild dependency found"
 	vs_say "fetching ${pkgs[*]} (unpacked into the cache, not installed)"
-	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb"
-	(cd "$dest.deb" && apt-get "${vs_apt[@]}" download -q "${pkgs[@]}" >&2)
-	for deb in "$dest.deb"/*.deb; do dpkg -x "$deb" "$dest"; done
-	rm -rf "$dest.deb"
+	vs_unpack_debs "$dest" "${pkgs[@]}"
 	# absolute links into /usr (scripts, tools -> linux-kbuild) made relative
 	find "$dest/usr" -type l -lname '/usr/*' | while read -r l; do
 		ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$dest$(readlink "$l")")" "$l"

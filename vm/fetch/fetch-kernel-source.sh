@@ -20,15 +20,10 @@ pkg="linux-source-$series"
 dest="$VS_CACHE/kernel-src/$ver"
 vs_lock_entry "$dest"
 if [ ! -f "$dest/.unpacked" ]; then
-	vs_say "fetching $pkg=$ver (unpacked into the cache, not installed)"
-	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb"
-	(cd "$dest.deb" && apt-get download -q "$pkg=$ver" >&2)
-	got=$(dpkg-deb -f "$dest.deb"/"$pkg"_*.deb Version)
-	[ "$got" = "$ver" ] || vs_die "$pkg is $got, linux-image-$kver was built from $ver"
-	dpkg -x "$dest.deb"/"$pkg"_*.deb "$dest.deb/x"
-	mkdir -p "$dest"
-	tar -xaf "$dest.deb/x/usr/src/$pkg.tar.xz" -C "$dest" --strip-components=1
-	rm -rf "$dest.deb"
+	tarball=$(vs_linux_source "$ver")
+	vs_say "unpacking $pkg=$ver's source tree"
+	rm -rf "$dest" && mkdir -p "$dest"
+	tar -xaf "$tarball" -C "$dest" --strip-components=1
 	echo "$ver" > "$dest/.debian-version"
 	touch "$dest/.unpacked"
 fi

@@ -14,10 +14,7 @@ vs_apt=()
 [ "$(vs_target)" = stable ] || [ -f "$dest/.unpacked" ] || vs_apt_private
 if [ ! -f "$dest/.unpacked" ]; then
 	vs_say "fetching linux-image-$kver (unpacked into the cache, not installed)"
-	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb"
-	(cd "$dest.deb" && apt-get "${vs_apt[@]}" download -q "linux-image-$kver" >&2)
-	dpkg -x "$dest.deb"/linux-image-*.deb "$dest"
-	rm -rf "$dest.deb"
+	vs_unpack_debs "$dest" "linux-image-$kver"
 	[ -f "$dest/boot/vmlinuz-$kver" ] || vs_die "no vmlinuz in linux-image-$kver"
 	touch "$dest/.unpacked"
 fi

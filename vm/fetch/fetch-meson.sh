@@ -19,10 +19,7 @@ done
 dest="$VS_CACHE/tools/$key"
 if [ ! -f "$dest/.unpacked" ]; then
 	vs_say "fetching ${want[*]} (unpacked into the cache, not installed)"
-	rm -rf "$dest" "$dest.deb" && mkdir -p "$dest.deb"
-	(cd "$dest.deb" && apt-get "${vs_apt[@]}" download -q "${want[@]}" >&2)
-	for deb in "$dest.deb"/*.deb; do dpkg -x "$deb" "$dest"; done
-	rm -rf "$dest.deb"
+	vs_unpack_debs "$dest" "${want[@]}"
 	[ -d "$dest/usr/lib/python3/dist-packages/mesonbuild" ] || vs_die "no mesonbuild in $dest"
 	touch "$dest/.unpacked"
 fi
