@@ -7,6 +7,9 @@
 # make check-debug reuses it: VSIMPLE_TEST_LOGS moves the logs, and
 # VSIMPLE_SUITE_CHECK is a command run on each suite's guest consoles
 # (CMD NAME CONSOLE-LOG); when it fails the suite counts one more failure.
+# tests/expected-counts says how many checks each suite must report and how
+# many it may skip: a suite below its count, skipping more, or missing
+# there fails (VSIMPLE_EXPECTED names another file).
 # VSIMPLE_SUITES="glob ..." runs only the suites it names (one that names
 # none is a failure).
 # VSIMPLE_BUDGET=SECONDS (from the start) or VSIMPLE_DEADLINE=EPOCH-SECOND

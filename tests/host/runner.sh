@@ -133,6 +133,30 @@ check "a short plan: exit status non-zero" test $? -ne 0
 check "a short plan: reported" has short '^ *not ok - short reported 1 checks, its plans say 3'
 check "a short plan: the summary" last short "1 passed, 1 failed, 0 skipped"
 
+# (g) the expected counts: a suite that shrinks, skips what it should not,
+# or has no line there fails; one that meets them passes
+cat > "$tmp/expected" <<'EOF2'
+# suite checks skips
+pass 2 1
+fail 3 0
+short 1 0
+EOF2
+runner expect VSIMPLE_EXPECTED="$tmp/expected" <<< 'suite pass ./pass'
+check "expected counts met: exit status 0" test $? -eq 0
+runner shrunk VSIMPLE_EXPECTED="$tmp/expected" <<< 'suite fail ./fail'
+check "expected counts: a suite with fewer checks fails" has shrunk \
+	"^ *not ok - fail reported 2 checks, $tmp/expected expects at least 3"
+sed -i 's/^pass 2 1$/pass 2 0/' "$tmp/expected"
+runner skipped VSIMPLE_EXPECTED="$tmp/expected" <<< 'suite pass ./pass'
+check "expected counts: an unexpected skip fails" has skipped \
+	"^ *not ok - pass skipped 1 checks, $tmp/expected allows 0"
+check "expected counts: an unexpected skip, the summary" last skipped "1 passed, 1 failed, 1 skipped"
+fake other 'echo "ok 1 - one"; echo "1..1"'
+runner unlisted VSIMPLE_EXPECTED="$tmp/expected" <<< 'suite other ./other'
+check "expected counts: a suite with no line fails" has unlisted \
+	"^ *not ok - other has no expected counts in $tmp/expected"
+check "expected counts: no line, exit status non-zero" last unlisted "1 passed, 1 failed, 0 skipped"
+
 # the versions header from build/guest.env, as vm/boot/run-guest.py reads it
 fake qemu 'echo "QEMU emulator version 9.9.9"; echo "Copyright"'
 mkdir -p "$tmp/build"

@@ -19,6 +19,10 @@ runner_start() {
 		exit 2
 	done
 	max_timeouts=$((10#${VSIMPLE_MAX_TIMEOUTS:-2}))
+	# what each suite must report (runner_expected); none in a directory
+	# without the file (tests/host/runner.sh's fake runs)
+	expected=${VSIMPLE_EXPECTED-tests/expected-counts}
+	[ -z "$expected" ] || [ -r "$expected" ] || expected=""
 	# the earlier of the two; none: no budget
 	deadline=${VSIMPLE_DEADLINE:+$((10#$VSIMPLE_DEADLINE))}
 	if [ -n "${VSIMPLE_BUDGET:-}" ]; then
@@ -66,6 +70,23 @@ runner_versions() {
 		runner_version QEMU "$qemu" --version
 	else
 		runner_version QEMU
+	fi
+}
+
+# runner_expected NAME N S: why NAME's N checks with S skipped fall short
+# of the expected counts file (lines "NAME CHECKS SKIPS-ALLOWED"), nothing
+# when they do not: a suite that shrinks, skips what it should run, or has
+# no line there fails
+runner_expected() {
+	local want
+	[ -n "$expected" ] || return 0
+	want=$(awk -v n="$1" '$1 == n { print $2, $3; exit }' "$expected")
+	if [ -z "$want" ]; then
+		echo "has no expected counts in $expected"
+	elif [ "$2" -lt "${want% *}" ]; then
+		echo "reported $2 checks, $expected expects at least ${want% *}"
+	elif [ "$3" -gt "${want#* }" ]; then
+		echo "skipped $3 checks, $expected allows ${want#* }"
 	fi
 }
 
@@ -160,6 +181,8 @@ suite() {
 		why="reported $n checks, its plans say $plan"
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		why="exited with status $rc"
+	else
+		why=$(runner_expected "$name" "$n" "$s")
 	fi
 	if [ -n "$why" ]; then
 		echo "  not ok - $name $why (see $log)"
