@@ -25,10 +25,12 @@ fi
 tap_result $rc "fuzzing ${FUZZ_SECONDS:-60}s found no crash (log $log, inputs in $artifacts)" "$out"
 echo "$out" | grep -E '^#[0-9]+|^stat::(number_of_executed_units|average_exec_per_sec)' | sed 's/^/# /'
 
+# "#N INITED" comes after libFuzzer ran the initial corpus, N inputs in
+# all ("INFO: seed corpus: files:" only says what it found, before)
 seeds=$(find "$top/tests/fuzz/corpus" -type f | wc -l)
-read_seeds=$(sed -nE 's/^INFO: seed corpus: files: ([0-9]+).*/\1/p' "$log")
-tap_result "$([ "${read_seeds:-0}" -ge "$seeds" ]; echo $?)" \
-	"all $seeds seeds ran (libFuzzer read ${read_seeds:-none})"
+inited=$(sed -nE 's/^#([0-9]+)[[:space:]]+INITED .*/\1/p' "$log" | head -n 1)
+tap_result "$([ "${inited:-0}" -ge "$seeds" ]; echo $?)" \
+	"all $seeds seeds ran (libFuzzer's INITED after ${inited:-no} inputs)"
 
 # The seeds alone must get answers, DELAYs, config reads and violations
 # (functions not inlined at -O2): a harness that stopped reaching the

@@ -16,8 +16,12 @@ check "$pci is bound to virtio-pci" \
 	sh -c "[ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$pci/driver)\")\" = virtio-pci ]"
 check "$dev is bound to virtio_simple" \
 	sh -c "[ \"\$(basename \"\$(readlink /sys/bus/virtio/devices/$dev/driver)\")\" = virtio_simple ]"
+# modinfo -n: the file modprobe resolves the name to, as depmod indexed it
 check "module came from extra/ by modalias (modules.alias maps virtio:d0000003F)" \
-	sh -c "grep -q '^alias virtio:d0000003Fv\* virtio_simple' /lib/modules/\$(uname -r)/modules.alias && [ -d /sys/module/virtio_simple ]"
+	sh -c "grep -q '^alias virtio:d0000003Fv\* virtio_simple' /lib/modules/\$(uname -r)/modules.alias &&
+		[ -d /sys/module/virtio_simple ] &&
+		case \$(modinfo -n virtio_simple) in /lib/modules/\$(uname -r)/extra/virtio-simple.ko*) ;;
+		*) echo \"modinfo -n virtio_simple: \$(modinfo -n virtio_simple)\"; false ;; esac"
 check "$dev modalias is virtio:d0000003Fv00001AF4" \
 	sh -c "grep -qx 'virtio:d0000003Fv00001AF4' /sys/bus/virtio/devices/$dev/modalias"
 # features: one character per bit, bit 0 first
