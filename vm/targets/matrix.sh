@@ -2,8 +2,9 @@
 # `make matrix`: the qtests and the guest suites (guest-*, trace-*) on each
 # combination of QEMU and guest kernel from the two targets (vm/lib.sh):
 # stable (QEMU 7.2, Linux 6.1) and backports (QEMU 10.0, Linux 6.12).
-# Prints a table of counts per combination, or why one was skipped; exits 1
-# when a check failed.  Logs: build/matrix/.
+# Prints a table of counts per combination, or why one was skipped or
+# failed; exits 1 when a check failed or a selected combination's QEMU,
+# kernel or driver could not be built.  Logs: build/matrix/.
 #   VSIMPLE_HEAVY_LOCK=FILE  each build and each suite run under flock FILE,
 #                            so other jobs on a shared machine interleave
 #   VSIMPLE_MATRIX_SUITES    the guest suites (globs, default "guest-* trace-*")
@@ -47,6 +48,8 @@ for t in "${targets[@]}"; do
 	elif src=$("$VS_TOP/vm/fetch/fetch-qemu.sh" 2>"$log") && b=$(heavy "$VS_TOP/vm/builders/build-qemu.sh" 2>>"$log"); then
 		qemu[$t]=$b/qemu-system-x86_64
 		qname[$t]="QEMU $(cat "$src/VERSION")"
+		# fetch-qemu.sh's fallback when the mirror serves only the tarball
+		[ ! -f "$src/.origin" ] || qname[$t]+=" (upstream tarball, no Debian patches)"
 		vs_say "matrix: ${qname[$t]} ($t) ready, build $(busy)"
 	else
 		qname[$t]="QEMU ($t)"
@@ -93,8 +96,14 @@ for q in "${targets[@]}"; do
 		why="${qskip[$q]:-}${qskip[$q]:+; }${kskip[$k]:-}"
 		[ -z "${VSIMPLE_MATRIX_ONLY:-}" ] || [[ " $VSIMPLE_MATRIX_ONLY " == *" $q+$k "* ]] ||
 			why="not selected (VSIMPLE_MATRIX_ONLY)"
-		if [ -n "$why" ]; then
+		# a combination left out on purpose is skipped; one whose QEMU,
+		# kernel or driver failed to build has failed
+		if [[ $why == "not selected"* ]]; then
 			result[$c]="skipped: $why"
+			continue
+		elif [ -n "$why" ]; then
+			result[$c]="FAILED: $why"
+			failed=1
 			continue
 		fi
 		d="$out/$c"
