@@ -15,8 +15,9 @@ pkgs=(
 	libslirp-dev
 	# sanitizer build of QEMU for the qtests
 	clang libclang-rt-14-dev
-	# kernel module build and checks
-	kmod bc sparse perl
+	# kernel module build and checks; groff renders the CLI's man page
+	# (tests/host/install.sh)
+	kmod bc sparse perl groff-base
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
 	# make install tested in a systemd guest (tests/install-guest.sh):
