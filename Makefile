@@ -92,7 +92,7 @@ check: guest host-tests tools
 check-debug: guest
 	vm/targets/check-debug.sh
 
-# Long runs under load with their numbers and pass criteria (README):
+# Long runs under load with their numbers and pass criteria (docs/testing.md):
 # make stress (STRESS_CYCLES), make soak (SOAK_SECONDS); DEBUG=1 runs them
 # on check-debug's kernel.  Not part of check
 .PHONY: stress soak
