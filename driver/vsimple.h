@@ -113,7 +113,7 @@ struct vsimple_kick {
 
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
-	u64 recoveries, refill_failures;
+	u64 recoveries, refill_failures, refill_allocations;
 };
 
 struct vsimple_dev {

@@ -542,6 +542,8 @@ void vsimple_refill_work(struct work_struct *work)
 		else
 			buf = vsimple_alloc_resp_buf(dev);
 		spin_lock_irq(&dev->lock);
+		if (buf)
+			dev->stats.refill_allocations++;
 		if (!dev->resp_missing || dev->dead || dev->broken ||
 		    dev->recovering) {
 			spin_unlock_irq(&dev->lock);

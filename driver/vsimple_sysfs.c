@@ -132,6 +132,13 @@ static ssize_t refill_failures_show(struct device *d,
 }
 static DEVICE_ATTR_RO(refill_failures);
 
+static ssize_t refill_allocations_show(struct device *d,
+				       struct device_attribute *attr, char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, refill_allocations));
+}
+static DEVICE_ATTR_RO(refill_allocations);
+
 static struct attribute *vsimple_attrs[] = {
 	&dev_attr_max_payload.attr,
 	&dev_attr_label.attr,
@@ -147,6 +154,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_bad_responses.attr,
 	&dev_attr_recoveries.attr,
 	&dev_attr_refill_failures.attr,
+	&dev_attr_refill_allocations.attr,
 	NULL,
 };
 
