@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -364,6 +365,39 @@ static void test_signal(void)
 		  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/*
+ * Ctrl-Z and fg (SIGSTOP, SIGCONT) in the middle of an IOC_CALL, in a
+ * program with no signal handler: the call completes, as read() and
+ * write() do across a stop, instead of failing with EINTR.
+ */
+static void test_call_across_stop(void)
+{
+	pid_t child;
+	int st;
+
+	child = fork();
+	if (child == 0) {
+		int fd = open_node(0);
+		uint32_t d = htole32(300000);
+		struct virtio_simple_call c = {
+			.op = VIRTIO_SIMPLE_OP_DELAY, .req_len = 4,
+			.req_buf = (uintptr_t)&d,
+		};
+		int ret = ioctl(fd, VIRTIO_SIMPLE_IOC_CALL, &c);
+
+		_exit(ret == 0 && c.status == VIRTIO_SIMPLE_S_OK ? 0 :
+		      ret ? 10 + errno : 3);
+	}
+	wait_for_syscall(child, SYS_ioctl);	/* the child waits in the call */
+	kill(child, SIGSTOP);
+	waitpid(child, &st, WUNTRACED);
+	kill(child, SIGCONT);
+	waitpid(child, &st, 0);
+	tap_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "an IOC_CALL across SIGSTOP/SIGCONT completes (child status %d; 10 + errno on failure)",
+		  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 static void test_ioctl_call(void)
 {
 	int fd = open_node(0);
@@ -442,6 +476,7 @@ int main(int argc, char **argv)
 	test_delay_order();
 	test_routing();
 	test_signal();
+	test_call_across_stop();
 	test_ioctl_call();
 	test_close_in_flight();
 	tap_check(sysfs_u64(dev_index, "bad_responses") == 0, "no bad responses counted");
