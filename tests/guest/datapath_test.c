@@ -235,6 +235,83 @@ static void test_uncharged_cap(uint32_t max_payload)
 	free(big);
 }
 
+static uint64_t read_u64(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f && fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Files opened in a cgroup whose memory.max is 2 MiB, filled with big
+ * unread answers past the 32 MiB uncharged pool: the charged copies must
+ * stop at the limit (memory.current never above memory.max) and the
+ * answers that do not fit fail with ENOMEM, each to its reader, none lost.
+ * An atomic allocation (__GFP_HIGH) would be force-charged past the limit.
+ */
+static void test_cgroup_limit(uint32_t max_payload)
+{
+	enum { NF = 6 };
+	static const char *lim = "/sys/fs/cgroup/vsimple-limit";
+	uint8_t *big = calloc(1, max_payload);
+	unsigned int sent[NF] = { 0 }, before, ok = 0, enomem = 0, other = 0;
+	uint64_t peak = 0, cur;
+	char pid[32], path[128];
+	int fd[NF];
+	struct resp r;
+
+	if (!*join_cgroup()) {
+		tap_skip("answers past a cgroup's memory.max fail with ENOMEM", "no cgroup2 memory controller here");
+		free(big);
+		return;
+	}
+	mkdir(lim, 0755);
+	snprintf(path, sizeof(path), "%s/memory.max", lim);
+	write_file(path, "2097152");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	snprintf(path, sizeof(path), "%s/cgroup.procs", lim);
+	write_file(path, pid);			/* the opener's cgroup ... */
+	for (int k = 0; k < NF; k++)
+		fd[k] = open(NODE, O_RDWR | O_NONBLOCK);
+	write_file("/sys/fs/cgroup/vsimple-test/cgroup.procs", pid); /* ... not the writer's */
+	snprintf(path, sizeof(path), "%s/memory.current", lim);
+	for (int k = 0; k < NF; k++) {
+		do {
+			before = sent[k];
+			while (send_req(fd[k], sent[k], VIRTIO_SIMPLE_OP_ECHO, big,
+					max_payload) == 0)
+				sent[k]++;
+		} while (errno == EAGAIN && wait_sysfs_u64(0, "in_flight", 0, 10) &&
+			 sent[k] > before);
+		cur = read_u64(path);
+		peak = cur > peak ? cur : peak;
+	}
+	for (int k = 0; k < NF; k++) {
+		for (unsigned int i = 0; i < sent[k]; i++) {
+			uint8_t *q = recv_resp(fd[k], &r, max_payload);
+
+			if (q && r.len == max_payload)
+				ok++;
+			else if (!q && errno == ENOMEM)
+				enomem++;
+			else
+				other++;
+			free(q);
+		}
+		close(fd[k]);
+	}
+	tap_check(peak <= 2097152 && enomem > 0 && other == 0,
+		  "opener's memory.max 2 MiB: charged at most %llu KiB; %u answers read, %u failed with ENOMEM, %u otherwise",
+		  (unsigned long long)peak >> 10, ok, enomem, other);
+	rmdir(lim);
+	free(big);
+}
+
 /* 1 s DELAYs on one file leave slots for an ECHO on another. */
 static void test_fairness(void)
 {
@@ -425,6 +502,7 @@ int main(void)
 	test_big_answer_pins_its_size();
 	test_file_byte_limit(info.max_payload);
 	test_uncharged_cap(info.max_payload);
+	test_cgroup_limit(info.max_payload);
 	test_fairness();
 	test_call_fairness();
 	test_refill_recovers(info.max_payload);
