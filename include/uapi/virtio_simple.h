@@ -73,6 +73,17 @@ struct virtio_simple_hdr {
 #define VIRTIO_SIMPLE_S_E2BIG		3	/* payload over max_payload */
 #define VIRTIO_SIMPLE_S_EMSGSIZE	4	/* response does not fit: header only */
 
+/*
+ * Statuses the Linux driver makes, never a device (one that sends bit 15
+ * gets its answer dropped as malformed): read() returns a failed request as
+ * a header with its id and op, len 0 and one of these, so a program with
+ * many requests in flight knows which one failed.  The low bits are the
+ * errno the failure would have been.
+ */
+#define VIRTIO_SIMPLE_S_DRIVER		0x8000
+#define VIRTIO_SIMPLE_S_EIO		(VIRTIO_SIMPLE_S_DRIVER | 5)	/* bad answer, or the device was reset */
+#define VIRTIO_SIMPLE_S_ENOMEM		(VIRTIO_SIMPLE_S_DRIVER | 12)	/* answer not kept: the opener's cgroup is full */
+
 #define VIRTIO_SIMPLE_HDR_SIZE		16
 
 /*
@@ -113,6 +124,8 @@ _Static_assert(__builtin_offsetof(struct virtio_simple_hdr, status) == 10,
 	       "hdr.status at 10");
 _Static_assert(__builtin_offsetof(struct virtio_simple_hdr, len) == 12,
 	       "hdr.len at 12");
+_Static_assert(VIRTIO_SIMPLE_S_EIO == 0x8005 && VIRTIO_SIMPLE_S_ENOMEM == 0x800c,
+	       "driver statuses: bit 15 and the Linux errno");
 _Static_assert(sizeof(struct virtio_simple_config) == 40,
 	       "virtio_simple_config is 40 bytes");
 _Static_assert(__builtin_offsetof(struct virtio_simple_config, max_payload) == 4,

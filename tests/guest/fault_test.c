@@ -1,7 +1,8 @@
 /*
  * Guest test against a misbehaving device (x-fault-injection=on): malformed
  * answers are counted and dropped, a known request whose answer was
- * malformed fails with EIO instead of hanging, and the driver keeps working.
+ * malformed fails with EIO instead of hanging (read() names it: its id and
+ * the driver status VIRTIO_SIMPLE_S_EIO), and the driver keeps working.
  * NEEDS_RESET and dropped answers: recovery_test.c.
  */
 #define _GNU_SOURCE
@@ -19,7 +20,10 @@
 
 #define NODE "/dev/virtio-simple0"
 
-/* An ECHO the device answers wrongly; returns read()'s errno (0: no error). */
+/*
+ * An ECHO the device answers wrongly; returns the failure's errno (0: no
+ * error), and -1 when the failure does not carry the request's id and op.
+ */
 static int faulty_echo(int fd, uint64_t id, const char *how)
 {
 	char text[16];
@@ -32,7 +36,12 @@ static int faulty_echo(int fd, uint64_t id, const char *how)
 	errno = 0;
 	p = recv_resp(fd, &r, 64);
 	free(p);
-	return p ? 0 : errno;
+	if (p)
+		return 0;
+	if (r.id != id || r.op != VIRTIO_SIMPLE_OP_ECHO ||
+	    r.status != VIRTIO_SIMPLE_S_EIO || r.len)
+		return -1;
+	return errno;
 }
 
 int main(void)
@@ -46,11 +55,11 @@ int main(void)
 	bad0 = sysfs_u64(0, "bad_responses");
 
 	e = faulty_echo(fd, 1, "o");
-	tap_check(e == EIO, "an answer with the wrong op fails its request with EIO (%s)",
-		  strerror(e));
+	tap_check(e == EIO, "an answer with the wrong op fails its request: read() returns id 1 with status EIO (%s)",
+		  e < 0 ? "not named" : strerror(e));
 	e = faulty_echo(fd, 2, "l");
-	tap_check(e == EIO, "an answer whose header len disagrees fails with EIO (%s)",
-		  strerror(e));
+	tap_check(e == EIO, "an answer whose header len disagrees fails its request: id 2, status EIO (%s)",
+		  e < 0 ? "not named" : strerror(e));
 	tap_check(sysfs_u64(0, "bad_responses") == bad0 + 2, "both counted in bad_responses");
 
 	/*

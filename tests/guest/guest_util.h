@@ -37,7 +37,11 @@ static inline int send_req(int fd, uint64_t id, uint16_t op, const void *p,
 	return n == (ssize_t)(sizeof(hdr) + len) ? 0 : -1;
 }
 
-/* One read() of a whole response; returns its payload (malloc'd) or NULL. */
+/*
+ * One read() of a whole response; returns its payload (malloc'd) or NULL:
+ * with errno from read(), or from a driver status (a failed request, *r
+ * names it).
+ */
 static inline void *recv_resp(int fd, struct resp *r, uint32_t max_payload)
 {
 	size_t cap = sizeof(struct virtio_simple_hdr) + max_payload;
@@ -55,6 +59,11 @@ static inline void *recv_resp(int fd, struct resp *r, uint32_t max_payload)
 	r->op = le16toh(hdr.op);
 	r->status = le16toh(hdr.status);
 	r->len = le32toh(hdr.len);
+	if (r->status & VIRTIO_SIMPLE_S_DRIVER) {	/* a failed request, named */
+		free(buf);
+		errno = r->status & ~VIRTIO_SIMPLE_S_DRIVER;
+		return NULL;
+	}
 	payload = malloc(r->len + 1);
 	memcpy(payload, buf + sizeof(hdr), n - sizeof(hdr));
 	free(buf);

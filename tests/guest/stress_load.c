@@ -226,11 +226,18 @@ static void proc_worker(const char *node, int depth, unsigned int seed,
 				memcpy(&h, in, sizeof(h));
 				e = &table[le64toh(h.id) % TABLE];
 				if (e->id == le64toh(h.id) &&
-				    answer_ok(e, le16toh(h.op), le16toh(h.status),
-					      in + sizeof(h), n - sizeof(h), scratch))
+				    (le16toh(h.status) & VIRTIO_SIMPLE_S_DRIVER)) {
+					/* a failure named by its id */
+					count(s->failed_by, le16toh(h.status) &
+						  ~VIRTIO_SIMPLE_S_DRIVER);
+					s->failed++;
+				} else if (e->id == le64toh(h.id) &&
+					   answer_ok(e, le16toh(h.op), le16toh(h.status),
+						     in + sizeof(h), n - sizeof(h), scratch)) {
 					s->answered++;
-				else
+				} else {
 					s->bad++;
+				}
 				e->id = 0;
 				outstanding--;
 				continue;
@@ -355,12 +362,19 @@ static void *thread_worker(void *p)
 		if (n >= (ssize_t)sizeof(h)) {
 			memcpy(&h, in, sizeof(h));
 			t = &sh->table[le64toh(h.id) % TABLE];
-			ok = t->id == le64toh(h.id) &&
-			     answer_ok(t, le16toh(h.op), le16toh(h.status),
-				       in + sizeof(h), n - sizeof(h), scratch);
+			if (t->id == le64toh(h.id) &&
+			    (le16toh(h.status) & VIRTIO_SIMPLE_S_DRIVER)) {
+				count(sh->s->failed_by, le16toh(h.status) &
+					  ~VIRTIO_SIMPLE_S_DRIVER);
+				sh->s->failed++;
+			} else {
+				ok = t->id == le64toh(h.id) &&
+				     answer_ok(t, le16toh(h.op), le16toh(h.status),
+					       in + sizeof(h), n - sizeof(h), scratch);
+				sh->s->answered += ok;
+				sh->s->bad += !ok;
+			}
 			t->id = 0;
-			sh->s->answered += ok;
-			sh->s->bad += !ok;
 		} else if (n < 0 && err == ENODEV) {
 			shared_dead(sh);
 		} else {
