@@ -20,7 +20,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # /etc/udev/rules.d, read by every udev (systemd-udevd also reads
 # PREFIX/lib/udev/rules.d only for PREFIX /usr/local or /usr)
 UDEVRULESDIR ?= /etc/udev/rules.d
-# one version, the one dkms.conf gives
+# one version, the one dkms.conf gives (`make -f install.mk print-version`
+# for scripts: vm/lib.sh's vs_package_version)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 SONAME := libvsimple.so.0
 INSTALL ?= install
@@ -36,18 +37,19 @@ MODPATH = $(if $(DESTDIR),$(abspath $(DESTDIR)))
 
 .PHONY: install uninstall install-module uninstall-module install-udev \
 	uninstall-udev install-lib uninstall-lib install-cli uninstall-cli \
-	install-dkms uninstall-dkms install-qemu uninstall-qemu
+	install-dkms uninstall-dkms install-qemu uninstall-qemu print-version
 
 install: install-module install-udev install-lib install-cli
 uninstall: uninstall-module uninstall-udev uninstall-lib uninstall-cli
 
+print-version:
+	@echo $(VERSION)
+
 # --- the module ---------------------------------------------------------
-$(KMOD)/.linked: $(KMOD_SRC)
+$(KMOD)/.linked: $(KMOD_SRC) driver/link-sources.sh
 	@[ -d $(KDIR) ] || { echo "no kernel build tree $(KDIR): install" \
 		"linux-headers-$(KVER), or set KVER= (or KDIR=)" >&2; exit 1; }
-	@mkdir -p $(KMOD)/driver
-	ln -sfn $(CURDIR)/include $(KMOD)/include
-	ln -sf $(addprefix $(CURDIR)/,$(KMOD_SRC)) $(KMOD)/driver/
+	driver/link-sources.sh $(KMOD)
 	@touch $@
 
 install-module: $(KMOD)/.linked

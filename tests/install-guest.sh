@@ -100,7 +100,7 @@ if [ "$how" = make ]; then
 else
 	check "make install-dkms install-udev install-lib install-cli DESTDIR=<root>" \
 		make -s -C "$top" install-dkms install-udev install-lib install-cli DESTDIR="$root"
-	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+	ver=$(vs_package_version)
 	check "dkms add virtio-simple/$ver (in the root)" in_root dkms add "virtio-simple/$ver"
 	check "dkms install virtio-simple/$ver -k $kver (in the root, its gcc)" \
 		in_root dkms install "virtio-simple/$ver" -k "$kver"

@@ -13,21 +13,12 @@ vs_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# vs_link_driver DIR: DIR/driver made of links to the driver's sources (and
-# DIR/include to the protocol header), to build it against another kernel
-# with M=DIR/driver while driver/ keeps its own build.  Never the
-# virtio-simple.mod.c a build in driver/ leaves: modpost would write through
-# that link into driver/, and each build would get the other's symbol table.
-vs_link_driver() {
-	local f
-	# a build through such a link (an older version of this) is suspect
-	[ ! -L "$1/driver/virtio-simple.mod.c" ] || rm -rf "$1/driver"
-	mkdir -p "$1/driver"
-	ln -sfn "$VS_TOP/include" "$1/include"
-	for f in "$VS_TOP/driver/Kbuild" "$VS_TOP"/driver/*.[ch]; do
-		case $f in *.mod.c) ;; *) ln -sf "$f" "$1/driver/" ;; esac
-	done
-}
+# vs_link_driver DIR: the driver's sources linked into DIR/driver, to build
+# against another kernel with M=DIR/driver (driver/link-sources.sh)
+vs_link_driver() { "$VS_TOP/driver/link-sources.sh" "$1"; }
+
+# The package version: install.mk reads it from dkms.conf, in one place
+vs_package_version() { make -s --no-print-directory -C "$VS_TOP" -f install.mk print-version; }
 
 # Serialise the writers of the shared cache, so two clones (or two makes)
 # never fetch or build into it at once.  Held until the calling script

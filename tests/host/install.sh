@@ -90,7 +90,7 @@ check "only directories are left" test -z "$(find "$stage" ! -type d)"
 
 # DKMS builds the staged source for a given kernel, in private trees (the
 # host's dkms state and /lib/modules are left alone)
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+ver=$(make -s --no-print-directory -C "$top" -f install.mk print-version)
 dk=$tmp/dkms-root
 mkdir -p "$tmp/dkms"
 d() { dkms --sourcetree "$dk/usr/src" --dkmstree "$tmp/dkms" "$@"; }
