@@ -4,7 +4,8 @@
 # (a hanging suite stopped with its children), the stop after suites that
 # time out in a row, VSIMPLE_SUITES, invalid TAP (read by TAP::Parser:
 # several plans, a plan its checks do not meet, numbers out of order, no
-# plan), a guest's console with a skip.  TAP output.
+# plan), a guest's console with a skip, and suites that embed another TAP
+# producer (tap_embed) in bash, dash and busybox sh.  TAP output.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -167,6 +168,29 @@ check "a guest's console with a skip: its time line" has console \
 	'^# console: 2 passed, 0 failed, 1 skipped in [0-9]+ s$'
 check "a guest's console with a skip: the summary" last console "2 passed, 0 failed, 1 skipped"
 
+# tap_embed: a program's TAP inside a script's, one plan; a program cut
+# short (no plan) is one more failed check.  The guest's scripts run in
+# busybox sh, the host's in bash.
+fake embed ". '$top/tests/lib/tap.sh'
+check 'first' true
+tap_embed -p '[pass] ' ./pass
+tap_embed sh -c 'echo \"ok 1 - cut\"; exit 3'
+check 'last' true
+tap_done"
+runner embed <<'EOF'
+suite embed-dash ./embed
+suite embed-bash bash ./embed
+suite embed-busybox /bin/busybox sh ./embed
+EOF
+for sh in dash bash busybox; do
+	check "tap_embed ($sh): valid TAP, counted" has embed \
+		"^# embed-$sh: 4 passed, 1 failed, 1 skipped in [0-9]+ s\$"
+done
+check "tap_embed: the embedded checks renumbered and labelled" has embed '^  ok 3 - \[pass\] two # SKIP not here$'
+check "tap_embed: a program with no plan, one failure" has embed \
+	'^  not ok 5 - the TAP of sh -c .*cut.* \(one plan, its checks in order\)$'
+check "tap_embed: no invalid TAP reported" test "$(grep -c 'invalid TAP' "$tmp/embed.out")" -eq 0
+check "tap_embed: the summary" last embed "12 passed, 3 failed, 3 skipped"
 
 # (g) the expected counts: a suite that shrinks, skips what it should not,
 # or has no line there fails; one that meets them passes
