@@ -158,6 +158,16 @@ runner unplanned <<< 'suite unplanned ./unplanned'
 check "no plan (cut short): reported" has unplanned \
 	'^ *not ok - unplanned printed invalid TAP: No plan found in TAP output'
 check "no plan: the summary" last unplanned "2 passed, 1 failed, 0 skipped"
+# nothing, or one line with no newline: TAP::Parser must not take it for a
+# file or program name
+fake silent 'exit 0'
+fake one-word 'printf true'
+runner silent <<'EOF'
+suite silent ./silent
+suite one-word ./one-word
+EOF
+check "no output at all: reported no check" has silent '^ *not ok - silent reported no check'
+check "one word, no newline: reported no check" has silent '^ *not ok - one-word reported no check'
 
 # a guest's console: CR LF, the plan first, kernel lines between the
 # checks, a skip; valid, counted right
