@@ -36,9 +36,10 @@ path=$(cd "$qemu" && ./tests/qtest/qos-test -l | grep '/virtio-simple-tests/xor$
 out=$(cd "$qemu" && [ -n "$path" ] && timeout 300 ./tests/qtest/qos-test -p "$path" 2>&1)
 tap_result $? "qtest xor (${path:-not registered})" "$out"
 
-# the new guest test, through the unchanged driver
+# the new guest test, through the unchanged driver; its checks numbered on
+# from ours (one TAP stream, one plan)
 mapfile -t settings < build/scratch/xor.env
-env "${settings[@]}" "$tree/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
+tap_embed env "${settings[@]}" "$tree/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
 	--device virtio-simple-pci "$tree/tests/guest/xor.sh"
 tap_result $? "guest test tests/guest/xor.sh ran to its end and passed"
 tap_done

@@ -7,8 +7,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . tests/lib/tap.sh
 
-kscripts=$(vm/fetch/fetch-checkpatch.sh) || { echo "not ok 1 - fetch the kernel's checkpatch.pl"; exit 1; }
-qemu_src=$(vm/fetch/fetch-qemu.sh) || { echo "not ok 1 - fetch QEMU's checkpatch.pl"; exit 1; }
+# a plan even then: TAP with none is invalid
+kscripts=$(vm/fetch/fetch-checkpatch.sh) ||
+	{ echo "not ok 1 - fetch the kernel's checkpatch.pl"; echo "1..1"; exit 1; }
+qemu_src=$(vm/fetch/fetch-qemu.sh) ||
+	{ echo "not ok 1 - fetch QEMU's checkpatch.pl"; echo "1..1"; exit 1; }
 
 # The kernel's checkpatch seeds its CamelCase list from the tree's
 # include/, through git when it finds a .git, and caches it in the working

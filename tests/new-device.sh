@@ -35,9 +35,10 @@ left=$(cd "$tree" && { grep -v -x README.md .scratch-manifest | tr '\n' '\0' |
 	grep -i simple .scratch-manifest; })
 tap_result "$([ -z "$left" ]; echo $?)" "no file names or holds 'simple' (README's origin note aside)" "$left"
 
-# its own lint: kernel checkpatch --strict, sparse, W=1, QEMU checkpatch
-env "${P}_CACHE=$VS_CACHE" "${P}_KVER=$(vs_kernel_version)" "$tree/tests/lint.sh" 2>&1 |
-	sed "s/^\(\(not \)\{0,1\}ok [0-9]* - \)/\1[virtio-$gen] /"
+# its own lint: kernel checkpatch --strict, sparse, W=1, QEMU checkpatch;
+# its checks numbered on from ours (one TAP stream, one plan)
+tap_embed -p "[virtio-$gen] " env "${P}_CACHE=$VS_CACHE" "${P}_KVER=$(vs_kernel_version)" \
+	"$tree/tests/lint.sh"
 
 out=$("$tree/build/host-tests/test_header" 2>&1)
 tap_result $? "its header test: ID $gen_id, PCI 0x1040 + $gen_id, the layout" "$out"
@@ -52,7 +53,7 @@ for t in config echo; do
 done
 
 mapfile -t settings < "$tree.env"
-env "${settings[@]}" "$tree/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
+tap_embed env "${settings[@]}" "$tree/vm/boot/run-guest.py" --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" \
 	--device "virtio-$gen-pci" "$tree/tests/guest/skeleton.sh"
 tap_result $? "its skeleton guest test ran to its end and passed"
 tap_done

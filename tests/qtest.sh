@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # the plain build (make matrix, when a sanitizer build costs too much)
 flavour=${VSIMPLE_QTEST_FLAVOUR:-asan}
 build=$(FLAVOUR=$flavour VSIMPLE_QOS_TEST=1 "$top/vm/builders/build-qemu.sh") ||
-	{ echo "not ok 1 - $flavour QEMU build"; exit 1; }
+	{ echo "not ok 1 - $flavour QEMU build"; echo "1..1"; exit 1; }
 logs="${VSIMPLE_TEST_LOGS:-build/test-logs}/qtest"	# make matrix moves it
 [[ $logs == /* ]] || logs="$top/$logs"
 mkdir -p "$logs"
@@ -21,7 +21,7 @@ export ASAN_OPTIONS=detect_leaks=0
 export QTEST_QEMU_BINARY="env ASAN_OPTIONS=detect_leaks=1 ./qemu-system-x86_64"
 
 cases=$(./tests/qtest/qos-test -l | grep '/virtio-simple-tests/')
-[ -n "$cases" ] || { echo "not ok 1 - no virtio-simple qtests registered"; exit 1; }
+[ -n "$cases" ] || { echo "not ok 1 - no virtio-simple qtests registered"; echo "1..1"; exit 1; }
 n=0
 failed=0
 for path in $cases; do

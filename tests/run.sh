@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test runner behind `make check`: host tests, then guest tests, each a
-# stream of TAP "ok N" / "not ok N" lines.  Starts with "# versions:" lines,
+# The test runner behind `make check`: host tests, then guest tests, each
+# one TAP stream with one plan, read by TAP::Parser as prove reads it
+# (tests/lib/tap-count.pl; invalid TAP fails).  Starts with "# versions:" lines,
 # gives each suite a "# NAME: ... in N s" line, ends with "N passed, N
 # failed, N skipped" and exits non-zero when anything failed.  The
 # machinery is tests/lib/runner.sh.  Logs: build/test-logs/.

@@ -13,7 +13,8 @@ chardev_test 1 > /tmp/t1 2>&1 &
 p1=$!
 wait $p0; r0=$?
 wait $p1; r1=$?
-sed 's/^\(not \)\{0,1\}ok \([0-9]*\) - /&[dev 0] /' /tmp/t0
-sed 's/^\(not \)\{0,1\}ok \([0-9]*\) - /&[dev 1] /' /tmp/t1
+# each run's checks numbered on from ours, named by device: one plan
+tap_embed -p "[dev 0] " cat /tmp/t0
+tap_embed -p "[dev 1] " cat /tmp/t1
 check "both devices pass at the same time (exit $r0 and $r1)" [ "$r0$r1" = 00 ]
 tap_done

@@ -2,7 +2,10 @@
 # tests/lib/runner.sh on fake suites in a temporary directory: the counts
 # and the exit status, the time lines, the versions header, the time budget
 # (a hanging suite stopped with its children), the stop after suites that
-# time out in a row, VSIMPLE_SUITES, a short plan.  TAP output.
+# time out in a row, VSIMPLE_SUITES, invalid TAP (read by TAP::Parser:
+# several plans, a plan its checks do not meet, numbers out of order, no
+# plan), a guest's console with a skip, and suites that embed another TAP
+# producer (tap_embed) in bash, dash and busybox sh.  TAP output.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -127,11 +130,77 @@ check "VSIMPLE_SUITES matching nothing: exit status non-zero" test $? -ne 0
 check "VSIMPLE_SUITES matching nothing: reported" has none "^not ok - VSIMPLE_SUITES='nomatch\\*' matched no suite$"
 check "VSIMPLE_SUITES matching nothing: the summary" last none "0 passed, 1 failed, 0 skipped"
 
-# (f) fewer checks than the plan
+# (f) invalid TAP, as TAP::Parser (prove's parser) reads it: one failure
+# more, with the parser's reason
 runner short <<< 'suite short ./short'
 check "a short plan: exit status non-zero" test $? -ne 0
-check "a short plan: reported" has short '^ *not ok - short reported 1 checks, its plans say 3'
+check "a short plan: reported" has short \
+	'^ *not ok - short printed invalid TAP: Bad plan\. You planned 3 tests but ran 1\.'
 check "a short plan: the summary" last short "1 passed, 1 failed, 0 skipped"
+fake over 'echo "ok 1 - one"; echo "ok 2 - two"; echo "1..1"'
+runner over <<< 'suite over ./over'
+check "more checks than the plan: reported" has over \
+	'^ *not ok - over printed invalid TAP: Bad plan\. You planned 1 tests but ran 2\.'
+check "more checks than the plan: the summary" last over "2 passed, 1 failed, 0 skipped"
+# a wrapper's plan, then a program's own: numbering starts again at 1
+fake two-plans 'echo "ok 1 - one"; echo "1..1"; echo "ok 1 - again"; echo "ok 2 - more"; echo "1..2"'
+runner two-plans <<< 'suite two-plans ./two-plans'
+check "two plans: exit status non-zero" test $? -ne 0
+check "two plans: reported" has two-plans '^ *not ok - two-plans printed invalid TAP: 2 plans, TAP allows one'
+check "two plans: the summary (checks past the first plan fail)" last two-plans "1 passed, 3 failed, 0 skipped"
+fake unordered 'echo "ok 1 - one"; echo "ok 3 - three"; echo "1..2"'
+runner unordered <<< 'suite unordered ./unordered'
+check "numbers out of order: reported" has unordered \
+	'^ *not ok - unordered printed invalid TAP: Tests out of sequence\. Found \(3\) but expected \(2\)'
+check "numbers out of order: the summary" last unordered "2 passed, 1 failed, 0 skipped"
+fake unplanned 'echo "ok 1 - one"; echo "ok 2 - two"'
+runner unplanned <<< 'suite unplanned ./unplanned'
+check "no plan (cut short): reported" has unplanned \
+	'^ *not ok - unplanned printed invalid TAP: No plan found in TAP output'
+check "no plan: the summary" last unplanned "2 passed, 1 failed, 0 skipped"
+# nothing, or one line with no newline: TAP::Parser must not take it for a
+# file or program name
+fake silent 'exit 0'
+fake one-word 'printf true'
+runner silent <<'EOF'
+suite silent ./silent
+suite one-word ./one-word
+EOF
+check "no output at all: reported no check" has silent '^ *not ok - silent reported no check'
+check "one word, no newline: reported no check" has silent '^ *not ok - one-word reported no check'
+
+# a guest's console: CR LF, the plan first, kernel lines between the
+# checks, a skip; valid, counted right
+fake console "printf '[run-guest] booting\\r\\n1..3\\r\\nok 1 - a\\r\\n[    2.5] virtio: probe\\r\\nok 2 - b # SKIP not here\\r\\nok 3 - c\\r\\nVSIMPLE-EXIT=0\\r\\n'"
+runner console <<< 'suite console ./console'
+check "a guest's console with a skip: exit status 0" test $? -eq 0
+check "a guest's console with a skip: its time line" has console \
+	'^# console: 2 passed, 0 failed, 1 skipped in [0-9]+ s$'
+check "a guest's console with a skip: the summary" last console "2 passed, 0 failed, 1 skipped"
+
+# tap_embed: a program's TAP inside a script's, one plan; a program cut
+# short (no plan) is one more failed check.  The guest's scripts run in
+# busybox sh, the host's in bash.
+fake embed ". '$top/tests/lib/tap.sh'
+check 'first' true
+tap_embed -p '[pass] ' ./pass
+tap_embed sh -c 'echo \"ok 1 - cut\"; exit 3'
+check 'last' true
+tap_done"
+runner embed <<'EOF'
+suite embed-dash ./embed
+suite embed-bash bash ./embed
+suite embed-busybox /bin/busybox sh ./embed
+EOF
+for sh in dash bash busybox; do
+	check "tap_embed ($sh): valid TAP, counted" has embed \
+		"^# embed-$sh: 4 passed, 1 failed, 1 skipped in [0-9]+ s\$"
+done
+check "tap_embed: the embedded checks renumbered and labelled" has embed '^  ok 3 - \[pass\] two # SKIP not here$'
+check "tap_embed: a program with no plan, one failure" has embed \
+	'^  not ok 5 - the TAP of sh -c .*cut.* \(one plan, its checks in order\)$'
+check "tap_embed: no invalid TAP reported" test "$(grep -c 'invalid TAP' "$tmp/embed.out")" -eq 0
+check "tap_embed: the summary" last embed "12 passed, 3 failed, 3 skipped"
 
 # (g) the expected counts: a suite that shrinks, skips what it should not,
 # or has no line there fails; one that meets them passes

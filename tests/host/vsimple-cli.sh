@@ -14,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for f in "$vsimple" "$shim"; do
-	[ -e "$f" ] || { echo "not ok 1 - $f is missing: run make tools host-tests"; exit 1; }
+	[ -e "$f" ] || { echo "not ok 1 - $f is missing: run make tools host-tests"; echo "1..1"; exit 1; }
 done
 
 # exits CODE TEXT COMMAND...: COMMAND exits CODE and its stderr holds TEXT

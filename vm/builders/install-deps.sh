@@ -16,7 +16,8 @@ pkgs=(
 	# sanitizer build of QEMU for the qtests
 	clang libclang-rt-14-dev
 	# kernel module build and checks; groff renders the CLI's man page
-	# (tests/host/install.sh)
+	# (tests/host/install.sh); perl brings TAP::Parser and prove, which
+	# count every suite (tests/lib/tap-count.pl)
 	kmod bc sparse perl groff-base
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
