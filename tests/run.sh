@@ -27,6 +27,7 @@ cd "$top" || exit
 . tests/lib/runner.sh
 runner_start
 runner_versions
+runner_root_up_front install-guest install-guest-dkms
 
 guest() {
 	vm/boot/run-guest.py --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"

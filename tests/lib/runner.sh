@@ -136,19 +136,40 @@ runner_exec() {
 # pass.  "ok N - ... # SKIP why" counts as skipped.  Once the budget is out
 # or too many suites timed out in a row, the rest are not run, one failure
 # each.
+# runner_selected NAME: whether VSIMPLE_SUITES="glob ..." (development)
+# names suite NAME; every suite is when it is unset.
+runner_selected() {
+	local pat pats
+	[ -n "${VSIMPLE_SUITES:-}" ] || return 0
+	read -ra pats <<< "$VSIMPLE_SUITES"
+	for pat in "${pats[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == $pat ]] && return 0
+	done
+	return 1
+}
+
+# runner_root_up_front NAME...: suites that re-run themselves through sudo.
+# Ask for the password now, at the start, not half an hour into a run
+# (under a budget a suite's stdin is /dev/null and sudo could not ask);
+# without a terminal, say at once that those suites will fail.
+runner_root_up_front() {
+	local name need=""
+	[ "$(id -u)" -ne 0 ] || return 0
+	for name in "$@"; do runner_selected "$name" && need="$need $name"; done
+	[ -n "$need" ] || return 0
+	sudo -n true 2>/dev/null && return 0
+	if [ -t 0 ]; then
+		echo "#$need: root through sudo; it asks now, before the run"
+		sudo -v && return 0
+	fi
+	echo "#$need: not root and sudo needs a password: they will fail (run as root, or sudo -v first)"
+}
+
 suite() {
 	local name=$1; shift
 	local log="$logs/$name.log" rc p f s n counts bad uncounted="" why="" t0=$EPOCHSECONDS
-	# VSIMPLE_SUITES="glob ...": run only the suites it names (development)
-	if [ -n "${VSIMPLE_SUITES:-}" ]; then
-		local pat pick="" pats
-		read -ra pats <<< "$VSIMPLE_SUITES"
-		for pat in "${pats[@]}"; do
-			# shellcheck disable=SC2053
-			[[ $name == $pat ]] && pick=1
-		done
-		[ -n "$pick" ] || return 0
-	fi
+	runner_selected "$name" || return 0
 	picked=$((picked + 1))
 	if [ -z "$stop_why" ] && [ -n "$deadline" ] && [ "$EPOCHSECONDS" -ge "$deadline" ]; then
 		stop_why="the time budget ran out"
