@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The test runner behind `make check`: host tests, then guest tests, each a
 # stream of TAP "ok N" / "not ok N" lines.  Starts with "# versions:" lines,
 # gives each suite a "# NAME: ... in N s" line, ends with "N passed, N
