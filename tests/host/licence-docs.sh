@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The tree's licences, on the host, no build: the licence texts exist
-# (LICENSE, COPYING, LICENSES/); every source file (vm/tree-files.sh) has an
-# SPDX-License-Identifier line where its kind puts it, naming the licence
-# LICENSE gives its part; every licence named has its text here.  TAP.
+# The tree's licences and its docs, on the host, no build.  Licences: the
+# texts exist (LICENSE, COPYING, LICENSES/); every source file
+# (vm/tree-files.sh) has an SPDX-License-Identifier line where its kind puts
+# it, naming the licence LICENSE gives its part; every licence named has its
+# text here.  Docs: each page of the reading path links the next in its
+# "Next:" line; every relative link of the docs names a file in the tree,
+# and every #anchor a heading of its page (tests/host/doc-links.py).  TAP.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -116,6 +119,46 @@ printf '/*\n * what\n *\n * SPDX-License-Identifier: GPL-2.0-or-later\n */\n' > 
 out=$(missing "$tmp" none.c late.sh device/after.c good.c good.sh device/good.c)
 tap_result "$([ "$out" = $'none.c\nlate.sh\ndevice/after.c' ]; echo $?)" \
 	"the check finds a missing line, one below the shebang's place, one outside QEMU's leading comment" \
+	"it reported: $out"
+
+# The reading path, README first: each page's "Next:" line links the next.
+path=(README.md docs/request-path.md docs/probe-path.md docs/spec.md docs/driver.md
+	docs/device.md docs/extending.md docs/benchmarks.md)
+for ((i = 0; i + 1 < ${#path[@]}; i++)); do
+	page=${path[i]} next=${path[i + 1]}
+	# the files linked from the page's lines that start with "Next:"
+	nexts=$(tests/host/doc-links.py . "$page" |
+		awk -v want="$(grep -n '^Next:' "$page" | cut -d: -f1 | sed "s|^|$page:|")" '
+			BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
+			$1 in ok { print $3 }')
+	grep -qxF "$next" <<<"$nexts"
+	tap_result $? "the reading path: $page's Next: line links $next" \
+		"its Next: lines link: ${nexts:-nothing}"
+done
+
+mapfile -t pages < <(ls README.md docs/*.md tools/lib/README.md)
+all=$(tests/host/doc-links.py . "${pages[@]}")
+problems='^(missing|outside|anchor): '
+out=$(grep -E '^(missing|outside): ' <<<"$all"
+	grep -nF '../shared' "${pages[@]}")
+tap_result "$([ -z "$out" ]; echo $?)" \
+	"the $(grep -cvE "$problems" <<<"$all") relative links of README.md, docs/*.md and tools/lib/README.md name files in the tree; no page cites ../shared" \
+	"$out"
+out=$(grep -E '^anchor: ' <<<"$all")
+tap_result "$([ -z "$out" ]; echo $?)" "every #anchor in those links names a heading of its page" "$out"
+
+# the link check itself, on a fixture tree
+mkdir -p "$tmp/top/docs"
+printf '# Top\n\n## A `code` heading\n\nNext: [b](docs/b.md)\n' > "$tmp/top/README.md"
+{
+	printf '[ok](../README.md#a-code-heading) [gone](c.md) [out](../../x.md) [bad](../README.md#nope)\n'
+	printf '```\n[in a block](nowhere.md)\n```\n'
+	printf '`[in a span](nowhere.md)` [web](https://example.org/x.md)\n'
+} > "$tmp/top/docs/b.md"
+out=$(tests/host/doc-links.py "$tmp/top" README.md docs/b.md | grep -E "$problems")
+want=$'missing: docs/b.md:1 c.md\noutside: docs/b.md:1 ../../x.md\nanchor: docs/b.md:1 ../README.md#nope'
+tap_result "$([ "$out" = "$want" ]; echo $?)" \
+	"the link check finds a missing file, a link out of the tree and a bad anchor; it skips code and URLs" \
 	"it reported: $out"
 
 tap_done
