@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # virtio-simple: the two commands a user needs are `make demo` and
 # `make check`; everything else is a step they depend on.
 SHELL := /bin/bash

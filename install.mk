@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # make install / make uninstall: virtio-simple on a real Linux system.
 # Included by the top Makefile.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Overlay the virtio-simple fuzz target onto a QEMU 7.2 source tree that
 # wire-into-qemu.sh has already prepared: copy the target into
 # tests/qtest/fuzz/ and list it in that folder's meson.build.  Only the

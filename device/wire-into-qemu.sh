@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Overlay virtio-simple onto a QEMU 7.2 or 10.0 source tree: copy our
 # sources and the protocol header in, and add the few lines that register
 # the device (meson.build, Kconfig, the device-name table, trace-events).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Device properties: realize rejects bad values with a clear error, and good
 # ones start; each limit is tried on both sides.  Runs the plain QEMU build
 # with no guest (-S, quit at once).  TAP through tests/lib/tap.sh.

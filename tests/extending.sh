@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # docs/extending.md cannot rot: its diff blocks are docs/extending/xor-op.patch,
 # the patch applies to this tree and builds (tests/scratch-trees.sh), and
 # the new op passes its qtest and its guest test.  TAP.

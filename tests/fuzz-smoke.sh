@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # fuzz-smoke: a short run of the virtio-simple fuzz target (vm/targets/fuzz.sh)
 # from the seeds alone, into a throw-away corpus, so the result does not
 # depend on earlier runs.  Checks that it found no crash, that every seed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make install` in a real guest: a Debian root with systemd and
 # systemd-udevd (vm/image/make-systemd-root.sh, cached), the distro kernel's
 # modules and `make install DESTDIR=<root> KVER=<guest kernel>`, written to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Style and static checks, as TAP: the kernel's checkpatch.pl --strict and
 # sparse (endian checks) and W=1 on the driver, QEMU's checkpatch.pl on the
 # device.  Each tool comes from the distro's own sources (vm/fetch-*.sh).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # vm/targets/new-device.sh: its refusals, and the copy
 # `vm/targets/new-device.sh foo 62` makes (build/scratch/virtio-foo, built by
 # tests/scratch-trees.sh with a QEMU of its own): nothing left of the old

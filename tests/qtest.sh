@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Run the virtio-simple qtests (device/tests/qtest) against QEMU built with
 # AddressSanitizer and UndefinedBehaviorSanitizer.  One QEMU per test case,
 # so a failure does not hide the cases after it; any sanitizer report in a

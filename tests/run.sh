@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The test runner behind `make check`: host tests, then guest tests, each
 # one TAP stream with one plan, read by TAP::Parser as prove reads it
 # (tests/lib/tap-count.pl; invalid TAP fails).  Starts with "# versions:" lines,
@@ -42,6 +43,8 @@ suite host-captured-stdout tests/host/captured-stdout.sh
 suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
 suite host-install tests/host/install.sh
+# SPDX lines and licence texts; the docs' reading path and their links
+suite host-licence-docs tests/host/licence-docs.sh
 suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 suite qtest-asan-ubsan tests/qtest.sh

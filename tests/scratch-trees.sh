@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Build the two scratch trees that make check tests besides this one:
 #   build/scratch/xor         this tree with docs/extending/xor-op.patch applied
 #   build/scratch/virtio-foo  `vm/targets/new-device.sh foo 62`'s copy of this tree

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the vm/ scripts.  Source it; it defines no behaviour of
 # its own beyond variables and functions.
 VS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

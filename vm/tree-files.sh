@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Print the project's source files, one relative path a line: what a clean
 # clone holds, without git (CI's fresh roots have none) and without build
 # outputs, which .gitignore lists and this mirrors.  For scratch copies of

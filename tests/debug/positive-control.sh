@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # make check-debug's positive control, as TAP: boots the debug kernel once
 # with tests/debug/plant-bugs loaded (a leak, an out-of-bounds read, a bad
 # shift, a lock inversion, a might-sleep under a spinlock) and checks that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Judge a suite's guest consoles from the debug kernel (make check-debug;
 # tests/run.sh runs it as VSIMPLE_SUITE_CHECK):
 #   scan-debug-reports.sh NAME CONSOLE-LOG

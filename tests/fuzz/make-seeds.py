@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Write the seed corpus for the virtio-simple fuzz target into corpus/.
 
 Each seed is a command sequence in the target's input format (see

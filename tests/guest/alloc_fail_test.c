@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test: allocation failures (the debug kernel's fault injection;
  * skipped where the kernel has none).

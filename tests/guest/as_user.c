@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Run a command as an unprivileged user (the guest runs everything as root,
  * and busybox has no tool that changes uid):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # `make bench`, guest side: virtio-simple and virtio-serial side by side in
 # one boot (vm/targets/bench.sh sets up both devices and the host echo).  For
 # each payload size: the in-guest memcpy limit, then ECHO at depth 1, 16 and

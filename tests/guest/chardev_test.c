@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test of /dev/virtio-simpleN: the write/read contract, per-file
  * routing, poll, O_NONBLOCK, the in-flight limit, signals, ioctls, sysfs,

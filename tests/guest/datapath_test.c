@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test of the data path's bounds (docs/driver.md, "Memory held for
  * user space"): an unread answer, small or big, pins about its own size; 64 files

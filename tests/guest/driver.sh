@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Guest test of the driver and the CLI, with one device started with id vs0:
 # the char device contract (chardev_test), the vsimple CLI's output and exit
 # codes, a label change from the host, rmmod refused with a file open and

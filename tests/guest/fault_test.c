@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test against a misbehaving device (x-fault-injection=on): malformed
  * answers are counted and dropped, a known request whose answer was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Helpers for the guest C tests: requests, responses, sysfs, waiting. */
 #ifndef GUEST_UTIL_H
 #define GUEST_UTIL_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Inside a booted systemd guest whose disk got `make install` (run by
 # tests/install-guest.sh as a systemd service, as root): systemd-udevd
 # loaded virtio_simple by its modalias from lib/modules/KVER/extra, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test of libvsimple against a real device: an answer too big for the
  * caller's buffer stays retrievable (EMSGSIZE reports the size it needs, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test: the device goes away under open files with a reader and a
  * writer blocked, then comes back.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Print a virtio PCI function's capability layout from its config space:
  * the virtio structures (common, notify, ISR, device config) with the BAR,

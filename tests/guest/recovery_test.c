@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test of the driver's recovery (device with x-fault-injection=on):
  * on NEEDS_RESET, or when an answer does not come within the request

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Guest test for the walking skeleton, run with one virtio-simple-pci device:
 # the PCI identity, the driver loaded by modalias and bound, MSI-X vectors for
 # config and both queues, and ECHO round trips.  Argument "packed": the

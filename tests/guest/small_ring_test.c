@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Guest test of small rings (devices started with queue-size=2, 4 and 8):
  * write() never fails with ENOSPC.  On a small ring the in-flight limit

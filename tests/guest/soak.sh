@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # make soak, the guest half (vm/targets/stress.sh boots it with two devices):
 #   soak.sh SECONDS
 # Mixed load on both devices for SECONDS (stress_load: 2 processes on each,

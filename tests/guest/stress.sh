@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # make stress, the guest half (vm/targets/stress.sh boots it with one device, id
 # vs0, x-fault-injection=on):  stress.sh CYCLES [nohotplug]
 # Under load from stress_load (4 processes, a mix of ECHO, CRC32C and

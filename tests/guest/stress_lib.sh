@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Helpers for the guest halves of make stress and make soak (busybox sh;
 # vm/targets/stress.sh adds this file to /job).  Source after tap.sh.
 node=/dev/virtio-simple0

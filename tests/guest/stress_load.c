@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Load generator for make stress and make soak (run in the guest):
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Runs in the guest for `make trace` (vm/targets/trace.sh): hot-plug a device
 # with kernel function tracing on and print what the kernel did, between
 # VSIMPLE-TRACE-BEGIN/END markers that vm/targets/trace_report.py reads.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Guest test with two virtio-simple devices (labels alpha and beta): each
 # gets its own node, and both run the whole char device test at once.
 . /opt/vsimple/bin/tap.sh

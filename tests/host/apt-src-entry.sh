@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # vm/fetch/apt-src-entry.py on fixture apt configurations, no network: each
 # case checks the derived entries (as apt itself reads them back) and that
 # apt, given only the derived file in a private state, accepts it.  TAP

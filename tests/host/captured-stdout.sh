@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Scripts whose stdout a caller captures (KDIR=$(vm/fetch/fetch-headers.sh) and
 # the like) print their result there and nothing else, even when they
 # install a package on the way; and a check that needs a missing tool says

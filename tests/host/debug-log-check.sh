@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/debug/scan-debug-reports.sh (make check-debug's judge of guest
 # consoles) on fixture consoles: a clean boot passes; each kind of report, a
 # missing scan or taint line and a taint other than O fail.  TAP output.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # make install / make uninstall on the host, into DESTDIRs: the module goes
 # through Kbuild's modules_install into lib/modules/KVER/extra with depmod's
 # modalias (KVER = the guest kernel, whose headers `make deps` installs);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/lib/runner.sh on fake suites in a temporary directory: the counts
 # and the exit status, the time lines, the versions header, the time budget
 # (a hanging suite stopped with its children), the stop after suites that

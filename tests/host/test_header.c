@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Host test: the protocol header's numbers and layout are what the spec says. */
 #include <stddef.h>
 #include <virtio_simple.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The vsimple CLI's argument checks and exit codes, on the host, no device:
 # every number is checked (empty, not a number, trailing garbage, negative,
 # overflow), extra arguments are refused, all before any device is opened;

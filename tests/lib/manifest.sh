@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # manifest.sh ROOT KVER: what `make install` (or DKMS) may touch in ROOT, one line a
 # path (type, mode, owner, link target) then each file's sha256; run on the
 # host before installing and in the guest after uninstalling, to compare.

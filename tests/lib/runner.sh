@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # The machinery of tests/run.sh, sourced; functions only.  runner_start,
 # runner_versions, one `suite NAME CMD...` per suite, runner_summary (its

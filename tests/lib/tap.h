@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Minimal TAP output for the C tests: "ok N - what" / "not ok N - what". */
 #ifndef VSIMPLE_TAP_H
 #define VSIMPLE_TAP_H

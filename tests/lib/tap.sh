@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # TAP helpers for test scripts, host (bash) and guest (busybox sh): source,
 # then call check or tap_result, and tap_done at the end.
 tap_n=0

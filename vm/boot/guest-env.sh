@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Build QEMU, check the guest kernel and initramfs, probe the accelerator and
 # write the settings vm/boot/run-guest.py reads (KEY=VALUE lines).
 #   guest-env.sh OUT INITRD

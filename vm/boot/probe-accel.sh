@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Decide between KVM and TCG for the guest: KVM only when /dev/kvm is usable
 # and a probe boot with it reaches the guest's exit marker in time (nested
 # KVM has been seen to hang in early boot).  The answer is cached per host

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Boot the guest in the built QEMU, run one file in it, stream its output.
 
     vm/boot/run-guest.py [options] FILE [ARGS...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Build the debug guest kernel from the distro kernel's own source
 # (vm/fetch/fetch-kernel-source.sh): x86_64_defconfig +
 # vm/builders/debug-kernel.config.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Build qemu-system-x86_64 with virtio-simple from the distro's QEMU source.
 # The build directory is cached, keyed by the QEMU version, the build flavour
 # and a hash of the overlay wiring; edits to device/ sources rebuild

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # What `make bench` needs beyond vm/builders/install-deps.sh: gnuplot (without X)
 # for its plot.  Installed on first use, like the build dependencies.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # What `make check-debug` needs beyond vm/builders/install-deps.sh to build a kernel
 # from source: libelf for objtool (ORC unwinder), OpenSSL for the build's
 # certificate tools.  Installed on first use, like the build dependencies.

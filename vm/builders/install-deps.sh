@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Install what building and booting virtio-simple needs on a Debian 12 host:
 # the QEMU build dependencies, the module build tools and the distro
 # kernel's headers.  The guest kernel image is NOT installed into /boot: the

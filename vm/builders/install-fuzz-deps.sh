@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # What `make fuzz` needs beyond vm/builders/install-deps.sh: clang 14 and its
 # compiler-rt, which holds libFuzzer and the sanitizer runtimes QEMU's
 # --enable-fuzzing build links, and llvm-14 for llvm-symbolizer (function

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Derive apt entries for the host's own Debian release from its apt sources.
 
 Reads the one-line files (sources.list, sources.list.d/*.list) and the deb822

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Unpack the kernel's checkpatch.pl (and the data files it reads) from the
 # distro's linux-source package into the cache; the package is downloaded,
 # not installed.  Prints the directory that holds scripts/checkpatch.pl.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Print the kernel build tree the driver builds against.  stable: the
 # distro's linux-headers package, installed by `make deps`.  backports
 # (VSIMPLE_TARGET): linux-headers-KVER, its -common part and linux-kbuild,

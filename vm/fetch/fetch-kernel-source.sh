@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Unpack the source of the guest's distro kernel into the cache, for the
 # debug kernel: linux-source-X.Y at exactly the version that built the
 # guest's linux-image package (apt-get download + dpkg -x + untar; never

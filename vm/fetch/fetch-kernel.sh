@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Unpack the distro's kernel image package into the cache for the guest
 # (the target's: VSIMPLE_TARGET, vm/lib.sh), keyed by its version.
 # It is never installed on the host: apt-get download + dpkg -x only.

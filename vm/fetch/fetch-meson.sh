@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # QEMU 10.0's configure wants meson >= 1.5 and pycotap (its "meson" group
 # in pythondeps.toml); Debian 12 has meson 1.0 and no pycotap.  Unpack both
 # from the backports suite into the cache (apt-get download + dpkg -x,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Fetch and unpack the distro's QEMU source package into the cache, using a
 # private apt state whose only entries are derived from the host's
 # configuration (vs_apt_private): the release's own QEMU, or with

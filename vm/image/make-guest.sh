@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Make the guest's initramfs: busybox, kmod, the distro kernel's virtio
 # modules and virtio-simple.ko installed the way a user installs a module
 # (lib/modules/$KVER/extra, compressed as the kernel's config asks, depmod),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # A tiny initramfs for a disk-image guest: busybox, the modules that mount
 # an ext4 /dev/vda (virtio_pci, virtio_blk, ext4 and what they need, in the
 # order modprobe gives) and vm/image/guest/switch-root-init, which switches to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # A Debian root file system with systemd and systemd-udevd, for testing
 # `make install` in a real guest (tests/install-guest.sh).  Made once by
 # debootstrap (minbase plus the packages below) from the mirror the host's

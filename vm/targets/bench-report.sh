@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make bench`'s report, from one run's build/bench/guest.log and qmp.log:
 # results.json, table.txt (ratios virtio-simple / virtio-serial first, then
 # the raw numbers and issue 10's goals) and throughput.png (gnuplot).

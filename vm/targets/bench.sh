@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make bench`: virtio-simple and virtio-serial side by side in ONE guest
 # boot.  The serial port's host end is build/tools/serial-echo, connected to
 # QEMU's socket chardev; the guest side is tests/guest/bench.sh.  Writes

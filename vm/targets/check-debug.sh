@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make check-debug`: every guest suite of tests/run.sh on the debug kernel
 # (vm/builders/build-debug-kernel.sh), with the driver built against it;
 # each suite also fails on any report in its guest consoles

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Runs inside the guest for `make demo` (vm/targets/demo.sh boots it with
 # this file as its job): shows each layer working.
 . /opt/vsimple/bin/tap.sh	# for wait_for

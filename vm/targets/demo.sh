@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make demo`: boot the guest with one virtio-simple device and show the
 # PCI identity, the bindings, the interrupts, an ECHO and a clean power-off.
 # The guest half is vm/targets/demo-guest.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # make fresh-check: the README's promise, proven on a pristine Debian root.
 #
 # A minimal root (debootstrap --variant=minbase, from the distro's packages)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # make fuzz: run the virtio-simple fuzz target (QEMU's libFuzzer build,
 # FLAVOUR=fuzz) for FUZZ_SECONDS, one process, from the working corpus in
 # the cache plus the seeds in tests/fuzz/corpus.  Prints libFuzzer's final

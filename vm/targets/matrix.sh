@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make matrix`: the qtests and the guest suites (guest-*, trace-*) on each
 # combination of QEMU and guest kernel from the two targets (vm/lib.sh):
 # stable (QEMU 7.2, Linux 6.1) and backports (QEMU 10.0, Linux 6.12).

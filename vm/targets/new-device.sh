@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Start your own device from this one: a renamed copy of the whole project
 # (QEMU device, driver, protocol header, libvsimple and the CLI, tests and
 # the vm/ harness), for a device "virtio-NAME" with virtio device ID ID

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Re-align continuation lines after a rename: realign.py ORIG NEW.
 
 A renamed identifier moves every open parenthesis after it on its line, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # make stress / make soak: boot the guest with its half
 # (tests/guest/stress.sh or soak.sh), read QEMU's RSS from the host each
 # time the guest prints "VSIMPLE-RSS TAG", and judge its growth.

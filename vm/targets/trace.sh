@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make trace`: show the seed's probe path (STEP 1..6) live.  Three guest
 # boots, each starting without the device: hot-plug with function tracing
 # (then one request and the removal), one request with ioeventfd off, and

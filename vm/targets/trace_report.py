@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Turn the logs of `make trace` into the seed's STEP 1..6 account.
 
     vm/targets/trace_report.py [--check] PROBE_LOG NOTIFY_OFF_LOG SEED_LOG

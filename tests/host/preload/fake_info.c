@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * LD_PRELOAD shim for the CLI's host test: any file opened with -d looks
  * like a virtio-simple device whose IOC_INFO works FAKE_INFO_OK times

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Write cpio archives in the "newc" format the kernel's initramfs reads."""
 
 

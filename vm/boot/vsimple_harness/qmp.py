@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """A minimal QMP client: connect, negotiate, run commands, skip events."""
 import json
 import socket
