@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: GPL-2.0
 # tap-count.pl LOG: a suite's saved output read as TAP by TAP::Parser, the
 # parser behind prove, for tests/lib/runner.sh.  Prints one line
 # "PASSED FAILED SKIPPED CHECKS", then, when the stream is no valid TAP (no
