@@ -770,12 +770,16 @@ static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
  * than VIRTIO_SIMPLE_DELAY_MAX_US after the stream's clock is refused.
  * The stream holds the DELAY as its id then its deadline, big-endian.
  */
-static void test_migration_bad_deadline(void *obj, void *data,
-                                        QGuestAllocator *alloc)
+/*
+ * Save a stream with one DELAY pending (id @id), let @edit change it where
+ * the DELAY's entry lies (@p: its id in the stream), and require the
+ * destination to refuse it: the stream is untrusted input.
+ */
+static void migration_edited_fails(void *obj, QGuestAllocator *alloc,
+                                   void (*edit)(char *p))
 {
     const uint64_t id = 0x5eed0123456789abull;
     const uint64_t id_be = cpu_to_be64(id);
-    const uint64_t far_be = cpu_to_be64(INT64_MAX);
     g_autofree char *file = migration_file();
     g_autofree char *uri = g_strdup_printf("exec:cat %s", file);
     g_autofree char *stream = NULL;
@@ -797,8 +801,9 @@ static void test_migration_bad_deadline(void *obj, void *data,
     g_assert_true(g_file_get_contents(file, &stream, &n, NULL));
     p = memmem(stream, n, &id_be, sizeof(id_be));
     g_assert_nonnull(p);
+    g_assert_cmpuint(p - stream, >=, 4);
     g_assert_cmpuint(p + 16 - stream, <=, n);
-    memcpy(p + 8, &far_be, sizeof(far_be));
+    edit(p);
     g_assert_true(g_file_set_contents(file, stream, n, NULL));
 
     dst = qtest_initf("%s -incoming defer", qos_get_current_command_line());
@@ -813,6 +818,38 @@ static void test_migration_bad_deadline(void *obj, void *data,
     qtest_quit(dst);
     unlink(file);
     dev_stop(&d);
+}
+
+/* A deadline far past the longest DELAY. */
+static void edit_far_deadline(char *p)
+{
+    const uint64_t far_be = cpu_to_be64(INT64_MAX);
+
+    memcpy(p + 8, &far_be, sizeof(far_be));
+}
+
+static void test_migration_bad_deadline(void *obj, void *data,
+                                        QGuestAllocator *alloc)
+{
+    migration_edited_fails(obj, alloc, edit_far_deadline);
+}
+
+/*
+ * n_delayed, just before the first entry, past the cap: refused before
+ * any entry is read into the array (it would overflow it).
+ */
+static void edit_count(char *p)
+{
+    const uint32_t count_be = cpu_to_be32(100000);
+
+    g_assert_cmphex(ldl_be_p(p - 4), ==, 1);
+    memcpy(p - 4, &count_be, sizeof(count_be));
+}
+
+static void test_migration_bad_count(void *obj, void *data,
+                                     QGuestAllocator *alloc)
+{
+    migration_edited_fails(obj, alloc, edit_count);
 }
 
 /*
@@ -1009,6 +1046,69 @@ static void test_multi_desc_resp(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpuint(le16_to_cpu(hdr.status), ==, VIRTIO_SIMPLE_S_OK);
     g_assert_cmpuint(le32_to_cpu(hdr.len), ==, strlen(msg));
     g_assert_cmpmem(out + HDR, strlen(msg), msg, strlen(msg));
+    dev_stop(&d);
+}
+
+/*
+ * A request in several descriptors cut at @cuts (the last takes the rest):
+ * the header split in two, payload bytes after it in the same descriptor,
+ * a one-byte descriptor.  The device reads the payload where it lies.
+ */
+static void send_split(Dev *d, uint64_t id, uint16_t op, const uint8_t *payload,
+                       uint32_t n, const uint32_t *cuts, int ncuts)
+{
+    struct virtio_simple_hdr hdr = {
+        .id = cpu_to_le64(id),
+        .op = cpu_to_le16(op),
+        .len = cpu_to_le32(n),
+    };
+    uint64_t addr = guest_alloc(d->alloc, HDR + n);
+    uint32_t head = 0, off = 0;
+
+    qtest_memwrite(d->qts, addr, &hdr, HDR);
+    qtest_memwrite(d->qts, addr + HDR, payload, n);
+    for (int i = 0; i <= ncuts; i++) {
+        uint32_t len = i < ncuts ? cuts[i] : HDR + n - off;
+        uint32_t h = qvirtqueue_add(d->qts, d->req, addr + off, len, false,
+                                    i < ncuts);
+
+        if (i == 0) {
+            head = h;
+        }
+        off += len;
+    }
+    qvirtqueue_kick(d->qts, d->vdev, d->req, head);
+}
+
+static void test_split_request(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const uint32_t cuts[] = { 10, 9, 1, 7 };
+    uint8_t buf[200];
+    uint32_t crc;
+    Resp r;
+    Dev d;
+
+    for (int k = 0; k < sizeof(buf); k++) {
+        buf[k] = g_test_rand_int();
+    }
+    dev_start(&d, obj, alloc);
+    post_resp(&d, HDR + sizeof(buf), false);
+    send_split(&d, 30, VIRTIO_SIMPLE_OP_ECHO, buf, sizeof(buf), cuts,
+               ARRAY_SIZE(cuts));
+    wait_resp(&d, &r);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_assert_cmpmem(r.payload, r.len, buf, sizeof(buf));
+    g_free(r.payload);
+
+    post_resp(&d, 64, false);
+    send_split(&d, 31, VIRTIO_SIMPLE_OP_CRC32C, buf, sizeof(buf), cuts,
+               ARRAY_SIZE(cuts));
+    wait_resp(&d, &r);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_assert_cmpuint(r.len, ==, 4);
+    memcpy(&crc, r.payload, 4);
+    g_assert_cmphex(le32_to_cpu(crc), ==, host_crc32c(buf, sizeof(buf)));
+    g_free(r.payload);
     dev_stop(&d);
 }
 
@@ -1337,6 +1437,72 @@ static void test_bad_req_across_stop(void *obj, void *data,
  * VIRTIO_F_RING_RESET is not offered, so that is a violation: NEEDS_RESET,
  * and the DELAY taken before it is never answered.
  */
+/*
+ * A response buffer pointing at the device's own common configuration: the
+ * answer's bytes would write device_status = 0 (a reset) while the device
+ * is answering.  QEMU's re-entrancy guard must refuse the write (the device
+ * engages it for every run, also from ioeventfd and the timer); the device
+ * stays up and serves the next request.
+ */
+static void test_resp_in_own_bar(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const uint8_t zeros[16];
+    gint64 start = g_get_monotonic_time();
+    QVirtioPCIDevice *pci;
+    uint32_t head, idx, used;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    pci = dev_pci(&d);
+    g_assert_false(pci->bar.is_io);
+    head = qvirtqueue_add(d.qts, d.resp, pci->bar.addr + pci->common_cfg_offset,
+                          HDR + sizeof(zeros), true, false);
+    qvirtqueue_kick(d.qts, d.vdev, d.resp, head);
+    send_req(&d, 40, VIRTIO_SIMPLE_OP_ECHO, zeros, sizeof(zeros));
+    while (!qvirtqueue_get_buf(d.qts, d.resp, &idx, &used)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        qtest_clock_step(d.qts, 1000);
+    }
+    g_assert_cmpuint(idx, ==, head);
+    g_assert_cmphex(dev_status(&d) & (VIRTIO_CONFIG_S_DRIVER_OK |
+                                      VIRTIO_CONFIG_S_NEEDS_RESET), ==,
+                    VIRTIO_CONFIG_S_DRIVER_OK);
+    r = call(&d, 41, VIRTIO_SIMPLE_OP_ECHO, "ok", 2, 64);
+    g_assert_cmpmem(r.payload, r.len, "ok", 2);
+    g_free(r.payload);
+    dev_stop(&d);
+}
+
+/*
+ * x-fault:u (test only) makes the used length 64 bytes longer than the
+ * answer: the device must write those 64 bytes (zeros), not leave whatever
+ * the buffer held, so a length lie never exposes memory it did not write.
+ */
+static void test_fault_length_written(void *obj, void *data,
+                                      QGuestAllocator *alloc)
+{
+    const char *msg = "x-fault:u";
+    uint8_t after[64], zeros[64] = { 0 };
+    g_autofree uint8_t *fill = g_malloc(HDR + 128);
+    uint32_t head;
+    Resp r;
+    Dev d;
+
+    memset(fill, 0xaa, HDR + 128);
+    dev_start(&d, obj, alloc);
+    head = post_resp(&d, HDR + 128, false);
+    qtest_memwrite(d.qts, d.resp_addr[head], fill, HDR + 128);
+    send_req(&d, 50, VIRTIO_SIMPLE_OP_ECHO, msg, strlen(msg));
+    wait_resp(&d, &r);
+    g_assert_cmpuint(r.used, ==, HDR + strlen(msg) + 64);
+    g_assert_cmpuint(r.len, ==, strlen(msg) + 64);
+    qtest_memread(d.qts, d.resp_addr[head] + HDR + strlen(msg), after, 64);
+    g_assert_cmpmem(after, 64, zeros, 64);
+    g_free(r.payload);
+    dev_stop(&d);
+}
+
 static void test_queue_reset_refused(void *obj, void *data,
                                      QGuestAllocator *alloc)
 {
@@ -1446,9 +1612,26 @@ static void register_virtio_simple_test(void)
                  test_migration_answer_waiting, NULL);
     qos_add_test("migration-bad-deadline", "virtio-simple",
                  test_migration_bad_deadline, NULL);
+    qos_add_test("migration-bad-count", "virtio-simple",
+                 test_migration_bad_count, NULL);
     qos_add_test("reset-answer-waiting", "virtio-simple",
                  test_reset_answer_waiting, NULL);
     qos_add_test("indirect", "virtio-simple", test_indirect, NULL);
+    qos_add_test("split-request", "virtio-simple", test_split_request, NULL);
+    qos_add_test("resp-in-own-bar", "virtio-simple", test_resp_in_own_bar,
+                 NULL);
+    qos_add_test("resp-in-own-bar-ioeventfd-off", "virtio-simple",
+                 test_resp_in_own_bar, &(QOSGraphTestOptions) {
+                     .edge.extra_device_opts = "ioeventfd=off",
+                 });
+    qos_add_test("echo-ioeventfd-off", "virtio-simple", test_echo,
+                 &(QOSGraphTestOptions) {
+                     .edge.extra_device_opts = "ioeventfd=off",
+                 });
+    qos_add_test("fault-length-written", "virtio-simple",
+                 test_fault_length_written, &(QOSGraphTestOptions) {
+                     .edge.extra_device_opts = "x-fault-injection=on",
+                 });
     qos_add_test("bad-req-writable", "virtio-simple", test_bad_req_writable,
                  NULL);
     qos_add_test("bad-req-short", "virtio-simple", test_bad_req_short, NULL);
