@@ -30,6 +30,7 @@
 
 #define HDR_SIZE sizeof(struct virtio_simple_hdr)
 #define MAX_PENDING VIRTIO_SIMPLE_DELAY_MAX_PENDING
+QEMU_BUILD_BUG_ON(MAX_PENDING > VIRTIO_SIMPLE_PENDING_SLOTS);
 /* Requests taken per bottom-half run, as NAPI's default weight: then yield */
 #define BUDGET 64
 
@@ -96,22 +97,60 @@ static bool virtio_simple_check_response(VirtIOSimple *s,
     return true;
 }
 
+/* Where an answer's payload lies: @skip bytes into an iovec array. */
+typedef struct VirtIOSimplePayload {
+    const struct iovec *iov;
+    unsigned int cnt;
+    size_t skip;
+} VirtIOSimplePayload;
+
+/*
+ * Copy @len payload bytes from @src to @resp after the header, piece by
+ * piece where they lie: no bounce through a temporary buffer.
+ */
+static void virtio_simple_copy_payload(VirtQueueElement *resp,
+                                       const VirtIOSimplePayload *src,
+                                       uint32_t len)
+{
+    size_t skip = src->skip, at = HDR_SIZE;
+    unsigned int i;
+
+    for (i = 0; i < src->cnt && len; i++) {
+        const struct iovec *v = &src->iov[i];
+        size_t n;
+
+        if (skip >= v->iov_len) {
+            skip -= v->iov_len;
+            continue;
+        }
+        n = MIN(v->iov_len - skip, len);
+        iov_from_buf(resp->in_sg, resp->in_num, at,
+                     (const uint8_t *)v->iov_base + skip, n);
+        at += n;
+        len -= n;
+        skip = 0;
+    }
+}
+
 /*
  * Test only (x-fault-injection=on): an ECHO of "x-fault:" + i/o/l gets a
  * malformed answer (unknown id, wrong op, header len disagreeing with the
- * bytes written); "x-fault:u" an answer claiming 64 bytes more than were
- * written (header len and used length agree); "x-fault:d" no answer at all
- * (see virtio_simple_drops()); "x-fault:r" puts the device in NEEDS_RESET.
- * So drivers can be tested against a misbehaving device.  Returns the
- * bytes claimed beyond those written, at most @room.
+ * bytes written); "x-fault:u" an answer 64 zero bytes longer than the
+ * payload (header len and used length agree; the caller writes the
+ * zeros); "x-fault:d" no answer at all (see virtio_simple_drops());
+ * "x-fault:r" puts the device in NEEDS_RESET.  So drivers can be tested
+ * against a misbehaving device.  Returns the extra bytes, at most @room.
  */
-static uint32_t virtio_simple_fault(VirtIOSimple *s, const void *data,
+static uint32_t virtio_simple_fault(VirtIOSimple *s,
+                                    const VirtIOSimplePayload *data,
                                     uint32_t len, size_t room,
                                     struct virtio_simple_hdr *hdr)
 {
-    const char *p = data;
+    char p[9];
 
-    if (!s->x_fault_injection || len < 9 || memcmp(p, "x-fault:", 8)) {
+    if (!s->x_fault_injection || len < 9 ||
+        iov_to_buf(data->iov, data->cnt, data->skip, p, 9) != 9 ||
+        memcmp(p, "x-fault:", 8)) {
         return 0;
     }
     switch (p[8]) {
@@ -149,14 +188,16 @@ static bool virtio_simple_drops(VirtIOSimple *s, VirtQueueElement *elem,
 }
 
 /*
- * Write a response into @resp: the header, then @data unless it does not
- * fit, in which case the header alone with EMSGSIZE.  Returns bytes written.
+ * Write a response into @resp: the header, then @len bytes of @data unless
+ * they do not fit, in which case the header alone with EMSGSIZE.  Returns
+ * bytes written.
  */
 static size_t virtio_simple_write_response(VirtIOSimple *s,
                                            VirtQueueElement *resp,
                                            uint64_t id, uint16_t op,
                                            uint16_t status,
-                                           const void *data, uint32_t len)
+                                           const VirtIOSimplePayload *data,
+                                           uint32_t len)
 {
     size_t size = iov_size(resp->in_sg, resp->in_num);
     struct virtio_simple_hdr hdr;
@@ -176,7 +217,13 @@ static size_t virtio_simple_write_response(VirtIOSimple *s,
     claimed = virtio_simple_fault(s, data, len, size - HDR_SIZE - len, &hdr);
     iov_from_buf(resp->in_sg, resp->in_num, 0, &hdr, HDR_SIZE);
     if (len) {
-        iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE, data, len);
+        virtio_simple_copy_payload(resp, data, len);
+    }
+    if (claimed) {              /* a length lie still writes every byte */
+        static const uint8_t zeros[64];
+
+        iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE + len, zeros,
+                     claimed);
     }
     s->stats.responses++;
     s->stats.bytes_out += len;
@@ -255,25 +302,40 @@ static void virtio_simple_start_delay(VirtIOSimple *s, uint64_t id,
     virtio_simple_arm_timer(s);
 }
 
-/* Run an op that answers at once.  Returns a status, fills *out. */
+/* CRC-32C of @len payload bytes where they lie, piece by piece. */
+static uint32_t virtio_simple_crc32c(const VirtIOSimplePayload *p,
+                                     uint32_t len)
+{
+    uint32_t crc = 0xffffffff;  /* QEMU's crc32c() inverts what it returns */
+    size_t skip = p->skip;
+    unsigned int i;
+
+    for (i = 0; i < p->cnt && len; i++) {
+        const struct iovec *v = &p->iov[i];
+        size_t n;
+
+        if (skip >= v->iov_len) {
+            skip -= v->iov_len;
+            continue;
+        }
+        n = MIN(v->iov_len - skip, len);
+        crc = crc32c(crc, (const uint8_t *)v->iov_base + skip, n) ^ 0xffffffff;
+        len -= n;
+        skip = 0;
+    }
+    return crc ^ 0xffffffff;
+}
+
+/*
+ * Run an op that answers at once, from a flat copy of its payload: every
+ * op but ECHO and CRC32C, which virtio_simple_answer() serves where the
+ * bytes lie.  Returns a status, fills *out.
+ */
 static uint16_t virtio_simple_execute(VirtIOSimpleRequest *req,
                                       uint8_t *payload, uint8_t *out,
                                       uint32_t *out_len)
 {
-    uint32_t crc;
-
     switch (req->op) {
-    case VIRTIO_SIMPLE_OP_ECHO:
-        if (req->len) {         /* payload is NULL when empty */
-            memcpy(out, payload, req->len);
-        }
-        *out_len = req->len;
-        return VIRTIO_SIMPLE_S_OK;
-    case VIRTIO_SIMPLE_OP_CRC32C:
-        crc = cpu_to_le32(crc32c(0xffffffff, payload, req->len));
-        memcpy(out, &crc, sizeof(crc));
-        *out_len = sizeof(crc);
-        return VIRTIO_SIMPLE_S_OK;
     case VIRTIO_SIMPLE_OP_DELAY:
         return VIRTIO_SIMPLE_S_EINVAL;  /* a valid DELAY never gets here */
     default:
@@ -281,25 +343,46 @@ static uint16_t virtio_simple_execute(VirtIOSimpleRequest *req,
     }
 }
 
-/* Answer an immediate request into @resp; returns bytes written. */
+/*
+ * Answer an immediate request into @resp; returns bytes written.  ECHO
+ * copies the request's payload straight into the response and CRC32C
+ * reads it in place: no copy of their own.  Other ops get a flat copy
+ * (virtio_simple_execute()).
+ */
 static size_t virtio_simple_answer(VirtIOSimple *s, VirtQueueElement *elem,
                                    VirtIOSimpleRequest *req,
                                    VirtQueueElement *resp)
 {
-    g_autofree uint8_t *payload = NULL;
+    VirtIOSimplePayload payload = { elem->out_sg, elem->out_num, HDR_SIZE };
+    g_autofree uint8_t *flat = NULL;
     g_autofree uint8_t *out = NULL;
-    uint32_t out_len = 0;
+    uint32_t crc, out_len = 0;
+    struct iovec out_iov;
+    VirtIOSimplePayload answer = { &out_iov, 1, 0 };
     uint16_t status = req->status;
 
-    if (status == VIRTIO_SIMPLE_S_OK) {
-        /* len <= max_payload here, so both allocations are bounded */
-        payload = g_malloc(req->len);
-        out = g_malloc(MAX(req->len, sizeof(uint32_t)));
-        iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, payload, req->len);
-        status = virtio_simple_execute(req, payload, out, &out_len);
+    if (status != VIRTIO_SIMPLE_S_OK) {
+        return virtio_simple_write_response(s, resp, req->id, req->op,
+                                            status, NULL, 0);
     }
+    switch (req->op) {
+    case VIRTIO_SIMPLE_OP_ECHO:
+        return virtio_simple_write_response(s, resp, req->id, req->op,
+                                            status, &payload, req->len);
+    case VIRTIO_SIMPLE_OP_CRC32C:
+        crc = cpu_to_le32(virtio_simple_crc32c(&payload, req->len));
+        out_iov = (struct iovec) { &crc, sizeof(crc) };
+        return virtio_simple_write_response(s, resp, req->id, req->op,
+                                            status, &answer, sizeof(crc));
+    }
+    /* len <= max_payload here, so both allocations are bounded */
+    flat = g_malloc(req->len);
+    out = g_malloc(MAX(req->len, sizeof(uint32_t)));
+    iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, flat, req->len);
+    status = virtio_simple_execute(req, flat, out, &out_len);
+    out_iov = (struct iovec) { out, out_len };
     return virtio_simple_write_response(s, resp, req->id, req->op, status,
-                                        out, out_len);
+                                        &answer, out_len);
 }
 
 /* Send finished DELAY responses while responseq has buffers. */
@@ -326,7 +409,7 @@ static bool virtio_simple_flush_ready(VirtIOSimple *s)
                                                r->status, NULL, 0);
         virtqueue_push(s->resp_vq, resp, written);
         g_free(resp);
-        s->ready_head = (s->ready_head + 1) % MAX_PENDING;
+        s->ready_head = (s->ready_head + 1) % VIRTIO_SIMPLE_PENDING_SLOTS;
         s->n_ready--;
         pushed = true;
     }
@@ -394,15 +477,8 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
     return true;
 }
 
-/*
- * All processing happens here, in a bottom half, never inside a callback of
- * the virtio core: virtio_error() then sets NEEDS_RESET in a status that
- * nothing overwrites.  One run takes at most BUDGET requests, then yields
- * to the main loop; only queues whose used ring moved are notified.
- */
-static void virtio_simple_run(void *opaque)
+static void virtio_simple_run_once(VirtIOSimple *s)
 {
-    VirtIOSimple *s = opaque;
     VirtIODevice *vdev = VIRTIO_DEVICE(s);
     bool req_used = false, resp_used;
     unsigned budget = BUDGET;
@@ -435,13 +511,38 @@ static void virtio_simple_run(void *opaque)
     }
 }
 
+/*
+ * All processing happens here: called straight from the queue handler and
+ * the DELAY timer (as virtio-blk processes its queue, without a main-loop
+ * hop per kick), and from a bottom half where it must not run inside a
+ * callback of the virtio core: set_status, whose caller writes the status
+ * after it returns and would overwrite NEEDS_RESET.  One run takes at most
+ * BUDGET requests, then yields to the main loop through the bottom half;
+ * only queues whose used ring moved are notified.
+ *
+ * Every run holds the transport's re-entrancy guard, as the guarded bottom
+ * half does: a buffer placed on the device's own registers cannot reset or
+ * kick it while it holds popped elements (the guard refuses the write).
+ */
+static void virtio_simple_run(void *opaque)
+{
+    VirtIOSimple *s = opaque;
+    DeviceState *transport = qdev_get_parent_bus(DEVICE(s))->parent;
+    MemReentrancyGuard *guard = &transport->mem_reentrancy_guard;
+    bool engaged = guard->engaged_in_io;    /* set on an MMIO kick */
+
+    guard->engaged_in_io = true;
+    virtio_simple_run_once(s);
+    guard->engaged_in_io = engaged;
+}
+
 /* Both queues feed the same loop: a new request or a new response buffer. */
 static void virtio_simple_handle_queue(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOSimple *s = VIRTIO_SIMPLE(vdev);
 
     s->stats.notifications++;
-    qemu_bh_schedule(s->bh);
+    virtio_simple_run(s);
 }
 
 /* Move every expired DELAY, earliest first, to the ready ring. */
@@ -462,7 +563,8 @@ static void virtio_simple_delay_expired(void *opaque)
         if (!s->n_delayed || s->delayed[first].deadline > now) {
             break;
         }
-        r = &s->ready[(s->ready_head + s->n_ready) % MAX_PENDING];
+        r = &s->ready[(s->ready_head + s->n_ready) %
+                      VIRTIO_SIMPLE_PENDING_SLOTS];
         r->id = s->delayed[first].id;
         r->op = VIRTIO_SIMPLE_OP_DELAY;
         r->status = VIRTIO_SIMPLE_S_OK;
@@ -471,7 +573,7 @@ static void virtio_simple_delay_expired(void *opaque)
         s->delayed[first] = s->delayed[--s->n_delayed];
     }
     virtio_simple_arm_timer(s);
-    qemu_bh_schedule(s->bh);
+    virtio_simple_run(s);
 }
 
 /*
@@ -631,6 +733,39 @@ static void virtio_simple_unrealize(DeviceState *dev)
     virtio_cleanup(vdev);
 }
 
+/*
+ * The ready ring goes out in order from slot 0, only the entries in use
+ * (a varray): rotate it so its head is slot 0.
+ */
+static int virtio_simple_pre_save(void *opaque)
+{
+    VirtIOSimple *s = opaque;
+    VirtIOSimpleReady ring[VIRTIO_SIMPLE_PENDING_SLOTS];
+    uint32_t i;
+
+    for (i = 0; i < s->n_ready; i++) {
+        ring[i] = s->ready[(s->ready_head + i) % VIRTIO_SIMPLE_PENDING_SLOTS];
+    }
+    memcpy(s->ready, ring, s->n_ready * sizeof(ring[0]));
+    s->ready_head = 0;
+    return 0;
+}
+
+/* Counts read from the stream, checked before the entries they count. */
+static bool virtio_simple_delayed_fits(void *opaque, int version_id)
+{
+    return ((VirtIOSimple *)opaque)->n_delayed <= MAX_PENDING;
+}
+
+static bool virtio_simple_ready_fits(void *opaque, int version_id)
+{
+    VirtIOSimple *s = opaque;
+
+    /* checked apart: no overflow */
+    return s->n_ready <= MAX_PENDING &&
+           s->n_delayed + s->n_ready <= MAX_PENDING;
+}
+
 static int virtio_simple_post_load(void *opaque, int version_id)
 {
     VirtIOSimple *s = opaque;
@@ -639,12 +774,7 @@ static int virtio_simple_post_load(void *opaque, int version_id)
                      (int64_t)VIRTIO_SIMPLE_DELAY_MAX_US * SCALE_US;
     uint32_t i;
 
-    /* the stream is untrusted input too (checked apart: no overflow) */
-    if (s->n_delayed > MAX_PENDING || s->n_ready > MAX_PENDING ||
-        s->n_delayed + s->n_ready > MAX_PENDING ||
-        s->ready_head >= MAX_PENDING) {
-        return -EINVAL;
-    }
+    s->ready_head = 0;          /* sent from slot 0 (pre_save) */
     /* no DELAY may wait longer than the longest one the guest can ask */
     for (i = 0; i < s->n_delayed; i++) {
         if (s->delayed[i].deadline > latest) {
@@ -715,21 +845,24 @@ static const VMStateDescription vmstate_virtio_simple_label = {
     },
 };
 
-/* The device's own state, saved inside the virtio state. */
-static const VMStateDescription vmstate_virtio_simple_device = {
-    .name = "virtio-simple-device",
+/*
+ * The counters (QOM, for the host's eyes), sent when any is set; they are
+ * not device state a guest can see.
+ */
+static bool virtio_simple_stats_needed(void *opaque)
+{
+    VirtIOSimpleStats *st = &((VirtIOSimple *)opaque)->stats;
+
+    return st->requests || st->responses || st->errors || st->bytes_in ||
+           st->bytes_out;
+}
+
+static const VMStateDescription vmstate_virtio_simple_stats = {
+    .name = "virtio-simple-device/stats",
     .version_id = 1,
     .minimum_version_id = 1,
-    .post_load = virtio_simple_post_load,
+    .needed = virtio_simple_stats_needed,
     .fields = (VMStateField[]) {
-        VMSTATE_UINT32(n_delayed, VirtIOSimple),
-        VMSTATE_STRUCT_ARRAY(delayed, VirtIOSimple, MAX_PENDING, 1,
-                             vmstate_virtio_simple_delayed,
-                             VirtIOSimpleDelayed),
-        VMSTATE_UINT32(ready_head, VirtIOSimple),
-        VMSTATE_UINT32(n_ready, VirtIOSimple),
-        VMSTATE_STRUCT_ARRAY(ready, VirtIOSimple, MAX_PENDING, 1,
-                             vmstate_virtio_simple_ready, VirtIOSimpleReady),
         VMSTATE_UINT64(stats.requests, VirtIOSimple),
         VMSTATE_UINT64(stats.responses, VirtIOSimple),
         VMSTATE_UINT64(stats.errors, VirtIOSimple),
@@ -737,16 +870,47 @@ static const VMStateDescription vmstate_virtio_simple_device = {
         VMSTATE_UINT64(stats.bytes_out, VirtIOSimple),
         VMSTATE_END_OF_LIST()
     },
+};
+
+/*
+ * The device's own state, saved inside the virtio state: the pending DELAY
+ * answers, only those in use, each count validated before its entries.
+ */
+static const VMStateDescription vmstate_virtio_simple_device = {
+    .name = "virtio-simple-device",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .pre_save = virtio_simple_pre_save,
+    .post_load = virtio_simple_post_load,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT32(n_delayed, VirtIOSimple),
+        VMSTATE_VALIDATE("n_delayed within the cap",
+                         virtio_simple_delayed_fits),
+        VMSTATE_STRUCT_VARRAY_UINT32(delayed, VirtIOSimple, n_delayed, 0,
+                                     vmstate_virtio_simple_delayed,
+                                     VirtIOSimpleDelayed),
+        VMSTATE_UINT32(n_ready, VirtIOSimple),
+        VMSTATE_VALIDATE("n_ready within the cap", virtio_simple_ready_fits),
+        VMSTATE_STRUCT_VARRAY_UINT32(ready, VirtIOSimple, n_ready, 0,
+                                     vmstate_virtio_simple_ready,
+                                     VirtIOSimpleReady),
+        VMSTATE_END_OF_LIST()
+    },
     .subsections = (const VMStateDescription * []) {
         &vmstate_virtio_simple_label,
+        &vmstate_virtio_simple_stats,
         NULL
     },
 };
 
+/*
+ * virtio_load() hands the device's section this version: both move
+ * together (2: the pending answers as varrays, the counters a subsection).
+ */
 static const VMStateDescription vmstate_virtio_simple = {
     .name = "virtio-simple",
-    .minimum_version_id = 1,
-    .version_id = 1,
+    .minimum_version_id = 2,
+    .version_id = 2,
     .fields = (VMStateField[]) {
         VMSTATE_VIRTIO_DEVICE,
         VMSTATE_END_OF_LIST()

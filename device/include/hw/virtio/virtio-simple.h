@@ -17,6 +17,9 @@
 #include "qom/object.h"
 
 #define TYPE_VIRTIO_SIMPLE "virtio-simple"
+
+/* Room for pending DELAY answers: at least the protocol's cap */
+#define VIRTIO_SIMPLE_PENDING_SLOTS 128
 OBJECT_DECLARE_SIMPLE_TYPE(VirtIOSimple, VIRTIO_SIMPLE)
 
 /* A DELAY request waiting for its deadline. */
@@ -47,15 +50,17 @@ struct VirtIOSimple {
     VirtQueue *req_vq;
     VirtQueue *resp_vq;
     QEMUTimer *delay_timer;
-    QEMUBH *bh;                 /* all queue processing runs here */
+    QEMUBH *bh;                 /* processing deferred from set_status */
 
     /*
      * Migrated state.  delayed[] is unordered; ready[] is a FIFO ring.
-     * n_delayed + n_ready <= VIRTIO_SIMPLE_DELAY_MAX_PENDING always.
+     * n_delayed + n_ready <= VIRTIO_SIMPLE_DELAY_MAX_PENDING always (the
+     * protocol's cap); the arrays are sized by QEMU's own constant, so the
+     * migration stream (only the entries in use) never follows the UAPI.
      */
-    VirtIOSimpleDelayed delayed[VIRTIO_SIMPLE_DELAY_MAX_PENDING];
+    VirtIOSimpleDelayed delayed[VIRTIO_SIMPLE_PENDING_SLOTS];
     uint32_t n_delayed;
-    VirtIOSimpleReady ready[VIRTIO_SIMPLE_DELAY_MAX_PENDING];
+    VirtIOSimpleReady ready[VIRTIO_SIMPLE_PENDING_SLOTS];
     uint32_t ready_head;
     uint32_t n_ready;
     VirtIOSimpleStats stats;
