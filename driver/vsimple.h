@@ -111,6 +111,14 @@ struct vsimple_kick {
 	bool needed;
 };
 
+/*
+ * Answers copied for a reader, in the interrupt handler, charged to its
+ * cgroup.  Not GFP_ATOMIC: its __GFP_HIGH makes memcg force the charge
+ * past memory.max; without it a full cgroup fails the copy (ENOMEM to the
+ * reader) instead.
+ */
+#define VSIMPLE_GFP_CHARGED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
 	u64 recoveries, refill_failures, refill_allocations;

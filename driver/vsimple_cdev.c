@@ -161,16 +161,30 @@ static bool vsimple_readable(struct vsimple_file *f)
 	return !list_empty(&f->responses) || vsimple_state_err(f->dev);
 }
 
+/* The header read() returns for a request that failed (req->err). */
+static void vsimple_failure_hdr(const struct vsimple_req *req,
+				struct virtio_simple_hdr *hdr)
+{
+	hdr->id = cpu_to_le64(req->user_id);
+	hdr->op = cpu_to_le16(req->op);
+	hdr->status = cpu_to_le16(VIRTIO_SIMPLE_S_DRIVER | -req->err);
+	hdr->len = 0;
+}
+
 /*
  * One whole response per call.  Too small a buffer gives -EMSGSIZE and the
- * response stays queued; so does one that cannot be copied out.  What has
- * already arrived is delivered before a broken or removed device's error.
+ * response stays queued; so does one that cannot be copied out.  A request
+ * that failed comes back as a header with its id and a driver status
+ * (VIRTIO_SIMPLE_S_EIO, _ENOMEM); only the device's removal is the file's
+ * errno.  What has already arrived is delivered before a broken or removed
+ * device's error.
  */
 static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 			    loff_t *ppos)
 {
 	struct vsimple_file *f = filp->private_data;
 	struct vsimple_dev *dev = f->dev;
+	struct virtio_simple_hdr hdr;
 	struct vsimple_req *req;
 	size_t total;
 	int err;
@@ -189,13 +203,13 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 		err = vsimple_state_err(dev) ?: -EAGAIN;
 		goto unlock;
 	}
-	if (req->err) {
+	if (req->err == -ENODEV) {	/* removed: the file's error */
 		err = req->err;
 		list_del(&req->node);
 		vsimple_resp_consumed(f, req);
 		goto unlock;
 	}
-	total = VSIMPLE_HDR_LEN + req->len;
+	total = VSIMPLE_HDR_LEN + req->len;	/* len is 0 on failure */
 	if (n < total) {
 		err = -EMSGSIZE;
 		goto unlock;
@@ -203,8 +217,13 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	list_del(&req->node);
 	spin_unlock_irq(&dev->lock);
 
-	if (copy_to_user(ubuf, &req->buf->hdr, VSIMPLE_HDR_LEN) ||
-	    vsimple_copy_payload(ubuf + VSIMPLE_HDR_LEN, req->buf, req->len)) {
+	if (req->err)
+		vsimple_failure_hdr(req, &hdr);
+	else
+		hdr = req->buf->hdr;
+	if (copy_to_user(ubuf, &hdr, VSIMPLE_HDR_LEN) ||
+	    (req->len &&
+	     vsimple_copy_payload(ubuf + VSIMPLE_HDR_LEN, req->buf, req->len))) {
 		spin_lock_irq(&dev->lock);
 		list_add(&req->node, &f->responses);
 		spin_unlock_irq(&dev->lock);

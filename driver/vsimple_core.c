@@ -327,8 +327,7 @@ static struct vsimple_buf *vsimple_copy_small(struct vsimple_dev *dev,
 	    (!req->owner && !req->waiter))
 		return NULL;	/* too big, or nobody will read it */
 	old = set_active_memcg(req->file ? req->file->memcg : NULL);
-	copy = kmalloc(struct_size(copy, data, len),
-		       GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+	copy = kmalloc(struct_size(copy, data, len), VSIMPLE_GFP_CHARGED);
 	set_active_memcg(old);
 	if (!copy)
 		return NULL;
@@ -356,7 +355,7 @@ static struct vsimple_buf *vsimple_copy_charged(struct vsimple_req *req,
 						struct vsimple_buf *buf,
 						u32 len)
 {
-	const gfp_t gfp = GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN;
+	const gfp_t gfp = VSIMPLE_GFP_CHARGED;
 	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE);
 	size_t off, step, from = vsimple_chunk_size(buf);
 	struct vsimple_buf *copy;
@@ -465,6 +464,8 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		bad = "header len disagrees with the used length";
 	else if (le16_to_cpu(buf->hdr.op) != req->op)
 		bad = "op disagrees with the request";
+	else if (le16_to_cpu(buf->hdr.status) & VIRTIO_SIMPLE_S_DRIVER)
+		bad = "status reserved for the driver";
 	if (bad) {
 		vsimple_bad_response(dev, bad, used);
 		vsimple_deliver(dev, req, NULL, 0, 0, -EIO, true);
@@ -524,18 +525,33 @@ void vsimple_resp_done(struct virtqueue *vq)
 	wake_up_interruptible(&dev->write_wq);	/* descriptors are free */
 }
 
+/* Whether the refill has a buffer to post: lock held. */
+static bool vsimple_refill_due(struct vsimple_dev *dev)
+{
+	return dev->resp_missing && !dev->dead && !dev->broken &&
+	       !dev->recovering;
+}
+
 /*
- * Post buffers for those that left with answers.  An allocation that fails
- * is retried after a delay that doubles up to a second, so responseq is
- * never left short for good.
+ * Post buffers for those that left with answers, allocating only while one
+ * is missing.  An allocation that fails is retried after a delay that
+ * doubles up to a second, so responseq is never left short for good.  Each
+ * post is notified as virtio_blk does: prepared under the lock, sent
+ * outside it (vsimple_stop() cancels this work before deleting the queues).
  */
 void vsimple_refill_work(struct work_struct *work)
 {
 	struct vsimple_dev *dev = container_of(to_delayed_work(work),
 					       struct vsimple_dev, refill_work);
 	struct vsimple_buf *buf;
+	bool notify;
 
 	for (;;) {
+		spin_lock_irq(&dev->lock);
+		notify = vsimple_refill_due(dev);
+		spin_unlock_irq(&dev->lock);
+		if (!notify)
+			return;
 		buf = NULL;
 		if (vsimple_test_fail_refill)	/* test only: vsimple_main.c */
 			vsimple_test_fail_refill--;
@@ -544,8 +560,7 @@ void vsimple_refill_work(struct work_struct *work)
 		spin_lock_irq(&dev->lock);
 		if (buf)
 			dev->stats.refill_allocations++;
-		if (!dev->resp_missing || dev->dead || dev->broken ||
-		    dev->recovering) {
+		if (!vsimple_refill_due(dev)) {	/* reset or removed meanwhile */
 			spin_unlock_irq(&dev->lock);
 			vsimple_free_buf(buf);
 			return;
@@ -566,8 +581,10 @@ void vsimple_refill_work(struct work_struct *work)
 		}
 		dev->refill_backoff = 0;
 		dev->resp_missing--;
-		virtqueue_kick(dev->resp_vq);
+		notify = virtqueue_kick_prepare(dev->resp_vq);
 		spin_unlock_irq(&dev->lock);
+		if (notify)
+			virtqueue_notify(dev->resp_vq);
 	}
 }
 
@@ -792,8 +809,10 @@ free:
 
 /*
  * One synchronous request.  On 0, w->buf holds the response (the caller
- * frees it).  An interrupted call abandons the request: its answer is
- * dropped on arrival, and the call returns -EINTR, never restarts.
+ * frees it).  An interrupted call abandons the request (its answer is
+ * dropped on arrival) and returns -ERESTARTSYS, as read() and write() do: a
+ * stop (SIGSTOP, ptrace, the freezer) or an SA_RESTART handler sends it
+ * again, another handler sees EINTR.
  */
 int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 		 const void __user *ureq, u32 len, struct vsimple_waiter *w)
@@ -811,7 +830,7 @@ int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 		if (!completion_done(&w->done)) {
 			w->req->waiter = NULL;
 			spin_unlock_irq(&dev->lock);
-			return -EINTR;
+			return -ERESTARTSYS;
 		}
 		spin_unlock_irq(&dev->lock);
 	}

@@ -81,8 +81,10 @@ struct virtio_simple_hdr {
  * errno the failure would have been.
  */
 #define VIRTIO_SIMPLE_S_DRIVER		0x8000
-#define VIRTIO_SIMPLE_S_EIO		(VIRTIO_SIMPLE_S_DRIVER | 5)	/* bad answer, or the device was reset */
-#define VIRTIO_SIMPLE_S_ENOMEM		(VIRTIO_SIMPLE_S_DRIVER | 12)	/* answer not kept: the opener's cgroup is full */
+/* a malformed answer, or the device was reset */
+#define VIRTIO_SIMPLE_S_EIO		(VIRTIO_SIMPLE_S_DRIVER | 5)
+/* the answer could not be kept: the opener's cgroup is full */
+#define VIRTIO_SIMPLE_S_ENOMEM		(VIRTIO_SIMPLE_S_DRIVER | 12)
 
 #define VIRTIO_SIMPLE_HDR_SIZE		16
 

@@ -243,6 +243,8 @@ const char *vsimple_status_name(uint16_t status)
 	case VIRTIO_SIMPLE_S_ENOTSUP: return "ENOTSUP";
 	case VIRTIO_SIMPLE_S_E2BIG: return "E2BIG";
 	case VIRTIO_SIMPLE_S_EMSGSIZE: return "EMSGSIZE";
+	case VIRTIO_SIMPLE_S_EIO: return "EIO (driver)";
+	case VIRTIO_SIMPLE_S_ENOMEM: return "ENOMEM (driver)";
 	default: return "unknown";
 	}
 }
