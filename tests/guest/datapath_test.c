@@ -167,16 +167,38 @@ static const char *join_cgroup(void)
 	return dir;
 }
 
-static uint64_t cgroup_memory(void)
+static uint64_t read_u64(const char *path)
 {
 	unsigned long long v = 0;
-	FILE *f = fopen("/sys/fs/cgroup/vsimple-test/memory.current", "r");
+	FILE *f = fopen(path, "r");
 
 	if (f && fscanf(f, "%llu", &v) != 1)
 		v = 0;
 	if (f)
 		fclose(f);
 	return v;
+}
+
+static uint64_t cgroup_memory(void)
+{
+	return read_u64("/sys/fs/cgroup/vsimple-test/memory.current");
+}
+
+/*
+ * Send @big ECHOs on non-blocking @fd until the file's own limits stop it
+ * (not the device's slots, which free as answers come); returns how many.
+ */
+static unsigned int fill_big(int fd, const uint8_t *big, uint32_t max_payload)
+{
+	unsigned int sent = 0, before;
+
+	do {
+		before = sent;
+		while (send_req(fd, sent, VIRTIO_SIMPLE_OP_ECHO, big, max_payload) == 0)
+			sent++;
+	} while (errno == EAGAIN && wait_sysfs_u64(0, "in_flight", 0, 10) &&
+		 sent > before);
+	return sent;
 }
 
 /*
@@ -191,20 +213,15 @@ static void test_uncharged_cap(uint32_t max_payload)
 	int fd[NF], intact = 1;
 	const char *cg = join_cgroup();
 	uint64_t mem0 = cgroup_memory(), unread, uncharged, mem;
-	unsigned int sent[NF] = { 0 }, before, got = 0;
+	unsigned int sent[NF] = { 0 }, got = 0;
 	struct resp r;
 
 	for (uint32_t i = 0; i < max_payload; i++)
 		big[i] = (uint8_t)(i * 13 + 5);
 	for (int k = 0; k < NF; k++) {
 		fd[k] = open(NODE, O_RDWR | O_NONBLOCK);
-		do {	/* to this file's 8 MiB, as in test_file_byte_limit() */
-			before = sent[k];
-			while (send_req(fd[k], sent[k], VIRTIO_SIMPLE_OP_ECHO, big,
-					max_payload) == 0)
-				sent[k]++;
-		} while (errno == EAGAIN && wait_sysfs_u64(0, "in_flight", 0, 10) &&
-			 sent[k] > before);
+		/* to this file's 8 MiB, as in test_file_byte_limit() */
+		sent[k] = fill_big(fd[k], big, max_payload);
 	}
 	unread = sysfs_u64(0, "unread_bytes");
 	uncharged = sysfs_u64(0, "uncharged_bytes");
@@ -236,18 +253,6 @@ static void test_uncharged_cap(uint32_t max_payload)
 	free(big);
 }
 
-static uint64_t read_u64(const char *path)
-{
-	unsigned long long v = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f && fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /*
  * Files opened in a cgroup whose memory.max is 2 MiB, filled with big
  * unread answers past the 32 MiB uncharged pool: the charged copies must
@@ -260,7 +265,7 @@ static void test_cgroup_limit(uint32_t max_payload)
 	enum { NF = 6 };
 	static const char *lim = "/sys/fs/cgroup/vsimple-limit";
 	uint8_t *big = calloc(1, max_payload);
-	unsigned int sent[NF] = { 0 }, before, ok = 0, enomem = 0, other = 0;
+	unsigned int sent[NF] = { 0 }, ok = 0, enomem = 0, other = 0;
 	uint64_t peak = 0, cur;
 	char pid[32], path[128];
 	int fd[NF];
@@ -282,13 +287,7 @@ static void test_cgroup_limit(uint32_t max_payload)
 	write_file("/sys/fs/cgroup/vsimple-test/cgroup.procs", pid); /* ... not the writer's */
 	snprintf(path, sizeof(path), "%s/memory.current", lim);
 	for (int k = 0; k < NF; k++) {
-		do {
-			before = sent[k];
-			while (send_req(fd[k], sent[k], VIRTIO_SIMPLE_OP_ECHO, big,
-					max_payload) == 0)
-				sent[k]++;
-		} while (errno == EAGAIN && wait_sysfs_u64(0, "in_flight", 0, 10) &&
-			 sent[k] > before);
+		sent[k] = fill_big(fd[k], big, max_payload);
 		cur = read_u64(path);
 		peak = cur > peak ? cur : peak;
 	}
