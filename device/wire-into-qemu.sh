@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Overlay virtio-simple onto a QEMU 7.2 or 10.0 source tree: copy our
 # sources and the protocol header in, and add the few lines that register
-# the device (meson.build, Kconfig, the device-name table, trace-events).
+# the device (meson.build, Kconfig, the device-name table, trace-events):
+# virtio-simple-pci, and vhost-user-simple-pci, its front-end for a
+# backend process (backend/).
 #
 # Idempotent, and a file is rewritten only when its content changes, so an
 # edit under device/ leads to an incremental rebuild of just that file.
@@ -23,12 +25,18 @@ install_if_changed() {
 
 # Our files.
 for f in hw/virtio/virtio-simple.c hw/virtio/virtio-simple-pci.c \
-	 include/hw/virtio/virtio-simple.h \
+	 hw/virtio/vhost-user-simple.c hw/virtio/vhost-user-simple-pci.c \
+	 include/hw/virtio/virtio-simple.h include/hw/virtio/vhost-user-simple.h \
 	 include/hw/virtio/virtio-simple-compat.h \
 	 tests/qtest/virtio-simple-test.c \
 	 tests/qtest/libqos/virtio-simple.c tests/qtest/libqos/virtio-simple.h; do
 	install_if_changed "$dev/$f" "$src/$f"
 done
+
+# The protocol's device side, shared with the vhost-user backend
+# (common/): compiled into the device as a file of its own.
+install_if_changed "$top/common/virtio-simple-ops.c" "$src/hw/virtio/virtio-simple-ops.c"
+install_if_changed "$top/common/virtio-simple-ops.h" "$src/include/hw/virtio/virtio-simple-ops.h"
 
 # The protocol header, converted by QEMU's own cp_portable().
 eval "$(sed -n '/^cp_portable() {/,/^}/p' "$src/scripts/update-linux-headers.sh")"
@@ -59,8 +67,10 @@ strip_block "$src/hw/virtio/meson.build" | awk -v b="$begin" -v e="$end" '
 	/^(specific_)?virtio_ss.add_all\(when: .CONFIG_VIRTIO_PCI./ {
 		set = substr($0, 1, index($0, ".") - 1)
 		print b
-		print set ".add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple.c'\''))"
+		print set ".add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple.c'\'', '\''virtio-simple-ops.c'\''))"
 		print "virtio_pci_ss.add(when: '\''CONFIG_VIRTIO_SIMPLE'\'', if_true: files('\''virtio-simple-pci.c'\''))"
+		print set ".add(when: '\''CONFIG_VHOST_USER_SIMPLE'\'', if_true: files('\''vhost-user-simple.c'\''))"
+		print "virtio_pci_ss.add(when: '\''CONFIG_VHOST_USER_SIMPLE'\'', if_true: files('\''vhost-user-simple-pci.c'\''))"
 		print e
 	}
 	{ print }' > "$tmp/meson.build"
@@ -69,7 +79,8 @@ install_if_changed "$tmp/meson.build" "$src/hw/virtio/meson.build"
 
 # Kconfig: on wherever virtio is.
 { strip_block "$src/hw/virtio/Kconfig"
-  printf '%s\nconfig VIRTIO_SIMPLE\n    bool\n    default y\n    depends on VIRTIO\n%s\n' "$begin" "$end"
+  printf '%s\nconfig VIRTIO_SIMPLE\n    bool\n    default y\n    depends on VIRTIO\n' "$begin"
+  printf 'config VHOST_USER_SIMPLE\n    bool\n    default y\n    depends on VIRTIO && VHOST_USER\n%s\n' "$end"
 } > "$tmp/Kconfig"
 install_if_changed "$tmp/Kconfig" "$src/hw/virtio/Kconfig"
 

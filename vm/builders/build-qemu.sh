@@ -57,6 +57,8 @@ conf=(
 	--enable-kvm --enable-tcg
 	--disable-docs --disable-werror
 	--enable-trace-backends=log
+	# vhost-user-simple-pci, the front-end of backend/ (docs/vhost-user.md)
+	--enable-vhost-user
 )
 targets=(qemu-system-x86_64)
 [ -z "$scratch" ] || targets+=(tests/qtest/qos-test)

@@ -16,7 +16,6 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
-#include "qemu/crc32c.h"
 #include "qemu/cutils.h"
 #include "qemu/iov.h"
 #include "qemu/main-loop.h"
@@ -25,10 +24,10 @@
 #include "hw/qdev-properties.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-simple.h"
+#include "hw/virtio/virtio-simple-ops.h"
 #include "migration/vmstate.h"
 #include "trace.h"
 
-#define HDR_SIZE sizeof(struct virtio_simple_hdr)
 #define MAX_PENDING VIRTIO_SIMPLE_DELAY_MAX_PENDING
 QEMU_BUILD_BUG_ON(MAX_PENDING > VIRTIO_SIMPLE_PENDING_SLOTS);
 /* Requests taken per bottom-half run, as NAPI's default weight: then yield */
@@ -78,201 +77,65 @@ static bool virtio_simple_check_negotiation(VirtIOSimple *s)
 
 static bool virtio_simple_check_request(VirtIOSimple *s, VirtQueueElement *req)
 {
-    if (req->in_num || iov_size(req->out_sg, req->out_num) < HDR_SIZE) {
-        virtio_simple_fail(s, "requestq element is device-writable or"
-                           " shorter than the header");
-        return false;
+    const char *wrong = vsimple_check_request_chain(req->out_sg, req->out_num,
+                                                    req->in_num);
+
+    if (wrong) {
+        virtio_simple_fail(s, wrong);
     }
-    return true;
+    return !wrong;
 }
 
 static bool virtio_simple_check_response(VirtIOSimple *s,
                                          VirtQueueElement *resp)
 {
-    if (resp->out_num || iov_size(resp->in_sg, resp->in_num) < HDR_SIZE) {
-        virtio_simple_fail(s, "responseq element is device-readable or"
-                           " shorter than the header");
-        return false;
+    const char *wrong = vsimple_check_response_chain(resp->in_sg,
+                                                     resp->in_num,
+                                                     resp->out_num);
+
+    if (wrong) {
+        virtio_simple_fail(s, wrong);
     }
-    return true;
-}
-
-/* Where an answer's payload lies: @skip bytes into an iovec array. */
-typedef struct VirtIOSimplePayload {
-    const struct iovec *iov;
-    unsigned int cnt;
-    size_t skip;
-} VirtIOSimplePayload;
-
-/*
- * Copy @len payload bytes from @src to @resp after the header, piece by
- * piece where they lie: no bounce through a temporary buffer.
- */
-static void virtio_simple_copy_payload(VirtQueueElement *resp,
-                                       const VirtIOSimplePayload *src,
-                                       uint32_t len)
-{
-    size_t skip = src->skip, at = HDR_SIZE;
-    unsigned int i;
-
-    for (i = 0; i < src->cnt && len; i++) {
-        const struct iovec *v = &src->iov[i];
-        size_t n;
-
-        if (skip >= v->iov_len) {
-            skip -= v->iov_len;
-            continue;
-        }
-        n = MIN(v->iov_len - skip, len);
-        iov_from_buf(resp->in_sg, resp->in_num, at,
-                     (const uint8_t *)v->iov_base + skip, n);
-        at += n;
-        len -= n;
-        skip = 0;
-    }
+    return !wrong;
 }
 
 /*
- * Test only (x-fault-injection=on): an ECHO of "x-fault:" + i/o/l gets a
- * malformed answer (unknown id, wrong op, header len disagreeing with the
- * bytes written); "x-fault:u" an answer 64 zero bytes longer than the
- * payload (header len and used length agree; the caller writes the
- * zeros); "x-fault:d" no answer at all (see virtio_simple_drops());
- * "x-fault:r" puts the device in NEEDS_RESET.  So drivers can be tested
- * against a misbehaving device.  Returns the extra bytes, at most @room.
+ * Test only (x-fault-injection=on): an ECHO of "x-fault:" + a letter gets
+ * a misbehaving answer (common/virtio-simple-ops.h lists them), so drivers
+ * can be tested against a bad device.  "r" puts the device in NEEDS_RESET
+ * and "d" takes the request and never answers it: those two are ours.
  */
-static uint32_t virtio_simple_fault(VirtIOSimple *s,
-                                    const VirtIOSimplePayload *data,
-                                    uint32_t len, size_t room,
-                                    struct virtio_simple_hdr *hdr)
+static VSimpleFault virtio_simple_fault(VirtIOSimple *s, VirtQueueElement *elem,
+                                        VSimpleRequest *req)
 {
-    char p[9];
-
-    if (!s->x_fault_injection || len < 9 ||
-        iov_to_buf(data->iov, data->cnt, data->skip, p, 9) != 9 ||
-        memcmp(p, "x-fault:", 8)) {
-        return 0;
+    if (!s->x_fault_injection) {
+        return VSIMPLE_FAULT_NONE;
     }
-    switch (p[8]) {
-    case 'u':
-        if (room < 64) {
-            return 0;
-        }
-        hdr->len = cpu_to_le32(le32_to_cpu(hdr->len) + 64);
-        return 64;
-    case 'i':
-        hdr->id = cpu_to_le64(le64_to_cpu(hdr->id) + 1000000);
-        break;
-    case 'o':
-        hdr->op = cpu_to_le16(le16_to_cpu(hdr->op) ^ 0x80);
-        break;
-    case 'l':
-        hdr->len = cpu_to_le32(le32_to_cpu(hdr->len) + 1);
-        break;
-    case 'r':
-        virtio_simple_fail(s, "fault injection: needs reset");
-        break;
-    }
-    return 0;
+    return vsimple_fault_of(elem->out_sg, elem->out_num, req);
 }
 
-/* Test only: an ECHO of "x-fault:d" is taken and never answered. */
-static bool virtio_simple_drops(VirtIOSimple *s, VirtQueueElement *elem,
-                                uint16_t op, uint32_t len)
+/* Count and trace an answer the shared code wrote; returns bytes written. */
+static size_t virtio_simple_answered(VirtIOSimple *s, uint64_t id,
+                                     uint16_t op, VSimpleAnswer a)
 {
-    char p[9];
-
-    return s->x_fault_injection && op == VIRTIO_SIMPLE_OP_ECHO && len >= 9 &&
-           iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, p, 9) == 9 &&
-           !memcmp(p, "x-fault:d", 9);
-}
-
-/*
- * Write a response into @resp: the header, then @len bytes of @data unless
- * they do not fit, in which case the header alone with EMSGSIZE.  Returns
- * bytes written.
- */
-static size_t virtio_simple_write_response(VirtIOSimple *s,
-                                           VirtQueueElement *resp,
-                                           uint64_t id, uint16_t op,
-                                           uint16_t status,
-                                           const VirtIOSimplePayload *data,
-                                           uint32_t len)
-{
-    size_t size = iov_size(resp->in_sg, resp->in_num);
-    struct virtio_simple_hdr hdr;
-    uint32_t claimed;
-
-    if (HDR_SIZE + len > size) {
-        status = VIRTIO_SIMPLE_S_EMSGSIZE;
-    }
-    if (status != VIRTIO_SIMPLE_S_OK) {
-        len = 0;
+    if (a.status != VIRTIO_SIMPLE_S_OK) {
         s->stats.errors++;
     }
-    hdr.id = cpu_to_le64(id);
-    hdr.op = cpu_to_le16(op);
-    hdr.status = cpu_to_le16(status);
-    hdr.len = cpu_to_le32(len);
-    claimed = virtio_simple_fault(s, data, len, size - HDR_SIZE - len, &hdr);
-    iov_from_buf(resp->in_sg, resp->in_num, 0, &hdr, HDR_SIZE);
-    if (len) {
-        virtio_simple_copy_payload(resp, data, len);
-    }
-    if (claimed) {              /* a length lie still writes every byte */
-        static const uint8_t zeros[64];
-
-        iov_from_buf(resp->in_sg, resp->in_num, HDR_SIZE + len, zeros,
-                     claimed);
-    }
     s->stats.responses++;
-    s->stats.bytes_out += len;
-    trace_virtio_simple_response(s, id, op, status, len);
-    return HDR_SIZE + len + claimed;
+    s->stats.bytes_out += a.len;
+    trace_virtio_simple_response(s, id, op, a.status, a.len);
+    return a.written;
 }
 
-/* A request's header, checked against the element that carried it. */
-typedef struct VirtIOSimpleRequest {
-    uint64_t id;
-    uint16_t op;
-    uint32_t len;
-    uint16_t status;            /* EINVAL/E2BIG found before any op runs */
-} VirtIOSimpleRequest;
-
 static void virtio_simple_parse(VirtIOSimple *s, VirtQueueElement *elem,
-                                VirtIOSimpleRequest *req)
+                                VSimpleRequest *req)
 {
-    size_t size = iov_size(elem->out_sg, elem->out_num);
-    struct virtio_simple_hdr hdr;
-
-    iov_to_buf(elem->out_sg, elem->out_num, 0, &hdr, HDR_SIZE);
-    req->id = le64_to_cpu(hdr.id);
-    req->op = le16_to_cpu(hdr.op);
-    req->len = le32_to_cpu(hdr.len);
-    req->status = VIRTIO_SIMPLE_S_OK;
-    if (req->len != size - HDR_SIZE) {
-        req->status = VIRTIO_SIMPLE_S_EINVAL;
-    } else if (req->len > s->max_payload) {
-        req->status = VIRTIO_SIMPLE_S_E2BIG;
-    } else {
+    vsimple_parse(elem->out_sg, elem->out_num, s->max_payload, req);
+    if (req->status == VIRTIO_SIMPLE_S_OK) {
         s->stats.bytes_in += req->len;
     }
     s->stats.requests++;
     trace_virtio_simple_request(s, req->id, req->op, req->len);
-}
-
-/* DELAY's argument, or false when the request does not carry a valid one. */
-static bool virtio_simple_delay_arg(VirtQueueElement *elem,
-                                    VirtIOSimpleRequest *req, uint32_t *usec)
-{
-    uint32_t le;
-
-    if (req->status != VIRTIO_SIMPLE_S_OK || req->len != sizeof(le)) {
-        return false;
-    }
-    iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, &le, sizeof(le));
-    *usec = le32_to_cpu(le);
-    return *usec <= VIRTIO_SIMPLE_DELAY_MAX_US;
 }
 
 static void virtio_simple_arm_timer(VirtIOSimple *s)
@@ -302,87 +165,21 @@ static void virtio_simple_start_delay(VirtIOSimple *s, uint64_t id,
     virtio_simple_arm_timer(s);
 }
 
-/* CRC-32C of @len payload bytes where they lie, piece by piece. */
-static uint32_t virtio_simple_crc32c(const VirtIOSimplePayload *p,
-                                     uint32_t len)
-{
-    uint32_t crc = 0xffffffff;  /* QEMU's crc32c() inverts what it returns */
-    size_t skip = p->skip;
-    unsigned int i;
-
-    for (i = 0; i < p->cnt && len; i++) {
-        const struct iovec *v = &p->iov[i];
-        size_t n;
-
-        if (skip >= v->iov_len) {
-            skip -= v->iov_len;
-            continue;
-        }
-        n = MIN(v->iov_len - skip, len);
-        crc = crc32c(crc, (const uint8_t *)v->iov_base + skip, n) ^ 0xffffffff;
-        len -= n;
-        skip = 0;
-    }
-    return crc ^ 0xffffffff;
-}
-
-/*
- * Run an op that answers at once, from a flat copy of its payload: every
- * op but ECHO and CRC32C, which virtio_simple_answer() serves where the
- * bytes lie.  Returns a status, fills *out.
- */
-static uint16_t virtio_simple_execute(VirtIOSimpleRequest *req,
-                                      uint8_t *payload, uint8_t *out,
-                                      uint32_t *out_len)
-{
-    switch (req->op) {
-    case VIRTIO_SIMPLE_OP_DELAY:
-        return VIRTIO_SIMPLE_S_EINVAL;  /* a valid DELAY never gets here */
-    default:
-        return VIRTIO_SIMPLE_S_ENOTSUP;
-    }
-}
-
-/*
- * Answer an immediate request into @resp; returns bytes written.  ECHO
- * copies the request's payload straight into the response and CRC32C
- * reads it in place: no copy of their own.  Other ops get a flat copy
- * (virtio_simple_execute()).
- */
+/* Answer an immediate request into @resp; returns bytes written. */
 static size_t virtio_simple_answer(VirtIOSimple *s, VirtQueueElement *elem,
-                                   VirtIOSimpleRequest *req,
+                                   VSimpleRequest *req, VSimpleFault fault,
                                    VirtQueueElement *resp)
 {
-    VirtIOSimplePayload payload = { elem->out_sg, elem->out_num, HDR_SIZE };
-    g_autofree uint8_t *flat = NULL;
-    g_autofree uint8_t *out = NULL;
-    uint32_t crc, out_len = 0;
-    struct iovec out_iov;
-    VirtIOSimplePayload answer = { &out_iov, 1, 0 };
-    uint16_t status = req->status;
+    VSimpleAnswer a;
 
-    if (status != VIRTIO_SIMPLE_S_OK) {
-        return virtio_simple_write_response(s, resp, req->id, req->op,
-                                            status, NULL, 0);
+    /* every op is the protocol's (common/virtio-simple-ops.c): no own ones */
+    a = vsimple_answer(req, elem->out_sg, elem->out_num, resp->in_sg,
+                       resp->in_num, s->max_payload, NULL, NULL, fault);
+    /* broken now: the core drops the answer and the request (push) */
+    if (fault == VSIMPLE_FAULT_RESET && a.status == VIRTIO_SIMPLE_S_OK) {
+        virtio_simple_fail(s, "fault injection: needs reset");
     }
-    switch (req->op) {
-    case VIRTIO_SIMPLE_OP_ECHO:
-        return virtio_simple_write_response(s, resp, req->id, req->op,
-                                            status, &payload, req->len);
-    case VIRTIO_SIMPLE_OP_CRC32C:
-        crc = cpu_to_le32(virtio_simple_crc32c(&payload, req->len));
-        out_iov = (struct iovec) { &crc, sizeof(crc) };
-        return virtio_simple_write_response(s, resp, req->id, req->op,
-                                            status, &answer, sizeof(crc));
-    }
-    /* len <= max_payload here, so both allocations are bounded */
-    flat = g_malloc(req->len);
-    out = g_malloc(MAX(req->len, sizeof(uint32_t)));
-    iov_to_buf(elem->out_sg, elem->out_num, HDR_SIZE, flat, req->len);
-    status = virtio_simple_execute(req, flat, out, &out_len);
-    out_iov = (struct iovec) { out, out_len };
-    return virtio_simple_write_response(s, resp, req->id, req->op, status,
-                                        &answer, out_len);
+    return virtio_simple_answered(s, req->id, req->op, a);
 }
 
 /* Send finished DELAY responses while responseq has buffers. */
@@ -405,8 +202,10 @@ static bool virtio_simple_flush_ready(VirtIOSimple *s)
             g_free(resp);
             break;
         }
-        written = virtio_simple_write_response(s, resp, r->id, r->op,
-                                               r->status, NULL, 0);
+        written = virtio_simple_answered(s, r->id, r->op,
+                     vsimple_write_response(resp->in_sg, resp->in_num, r->id,
+                                            r->op, r->status, NULL, 0,
+                                            VSIMPLE_FAULT_NONE));
         virtqueue_push(s->resp_vq, resp, written);
         g_free(resp);
         s->ready_head = (s->ready_head + 1) % VIRTIO_SIMPLE_PENDING_SLOTS;
@@ -425,7 +224,8 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
                                        bool *resp_used)
 {
     VirtQueueElement *elem, *resp;
-    VirtIOSimpleRequest req;
+    VSimpleRequest req;
+    VSimpleFault fault;
     uint32_t usec;
     size_t written;
 
@@ -440,16 +240,15 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
     }
     virtio_simple_parse(s, elem, &req);
 
-    if (req.op == VIRTIO_SIMPLE_OP_DELAY &&
-        virtio_simple_delay_arg(elem, &req, &usec)) {
+    if (vsimple_delay_arg(elem->out_sg, elem->out_num, &req, &usec)) {
         virtio_simple_start_delay(s, req.id, usec);
         virtqueue_push(s->req_vq, elem, 0);
         g_free(elem);
         *req_used = true;
         return true;
     }
-    if (req.status == VIRTIO_SIMPLE_S_OK &&
-        virtio_simple_drops(s, elem, req.op, req.len)) {
+    fault = virtio_simple_fault(s, elem, &req);
+    if (fault == VSIMPLE_FAULT_DROP) {
         virtqueue_push(s->req_vq, elem, 0);
         g_free(elem);
         *req_used = true;
@@ -467,7 +266,7 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
         g_free(resp);
         return false;
     }
-    written = virtio_simple_answer(s, elem, &req, resp);
+    written = virtio_simple_answer(s, elem, &req, fault, resp);
     virtqueue_push(s->req_vq, elem, 0);
     virtqueue_push(s->resp_vq, resp, written);
     g_free(elem);

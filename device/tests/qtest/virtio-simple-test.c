@@ -425,7 +425,8 @@ static void test_statuses(void *obj, void *data, QGuestAllocator *alloc)
     dev_stop(&d);
 }
 
-static void test_delay_order(void *obj, void *data, QGuestAllocator *alloc)
+/* DELAYs of @scale x 1, 2, 3 ms answer in deadline order. */
+static void delay_order(void *obj, QGuestAllocator *alloc, uint32_t scale)
 {
     static const uint32_t usec[] = { 3000, 1000, 2000, 0 };
     static const uint64_t expect[] = { 13, 11, 12, 10 };
@@ -436,7 +437,7 @@ static void test_delay_order(void *obj, void *data, QGuestAllocator *alloc)
         post_resp(&d, 64, false);
     }
     for (int i = 0; i < ARRAY_SIZE(usec); i++) {
-        send_delay(&d, 10 + i, usec[i]);
+        send_delay(&d, 10 + i, usec[i] * scale);
     }
     /* ids come back in deadline order, not submission order */
     for (int i = 0; i < ARRAY_SIZE(expect); i++) {
@@ -449,6 +450,21 @@ static void test_delay_order(void *obj, void *data, QGuestAllocator *alloc)
         g_free(r.payload);
     }
     dev_stop(&d);
+}
+
+static void test_delay_order(void *obj, void *data, QGuestAllocator *alloc)
+{
+    delay_order(obj, alloc, 1);
+}
+
+/*
+ * The backend's DELAYs run on the host's clock, not the VM's: deadlines
+ * 100 ms apart, far more than sending the four takes.
+ */
+static void test_delay_order_host_clock(void *obj, void *data,
+                                        QGuestAllocator *alloc)
+{
+    delay_order(obj, alloc, 100);
 }
 
 static void test_backpressure(void *obj, void *data, QGuestAllocator *alloc)
@@ -1676,3 +1692,115 @@ static void register_virtio_simple_test(void)
 }
 
 libqos_init(register_virtio_simple_test);
+
+/*
+ * The same device served by the vhost-user backend (backend/ in the
+ * project): a backend process per case, started before QEMU on a socket
+ * of the case's own, with the guest RAM QEMU shares with it.  @arg: more
+ * backend options, space-separated (NULL: none).
+ */
+static void vu_backend_stop(gpointer data)
+{
+    GPid pid = GPOINTER_TO_INT(data);
+    int status;
+
+    kill(pid, SIGTERM);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    /* a sanitizer report or a crash in the backend fails the case */
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void *vu_backend_start(GString *cmd_line, void *arg)
+{
+    static int n;
+    const char *bin = g_getenv("VSIMPLE_VHOST_USER_BACKEND");
+    g_autofree char *sock = g_strdup_printf("%s/vsbe-%d-%d.sock",
+                                            g_get_tmp_dir(), getpid(), n++);
+    g_auto(GStrv) extra = g_strsplit(arg ? arg : "", " ", -1);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "ASAN_OPTIONS",
+                                         "detect_leaks=1", TRUE);
+    gint64 start = g_get_monotonic_time();
+    GError *err = NULL;
+    GPid pid;
+
+    g_ptr_array_add(argv, (char *)bin);
+    g_ptr_array_add(argv, (char *)"--socket-path");
+    g_ptr_array_add(argv, sock);
+    for (int i = 0; extra[i]; i++) {
+        if (*extra[i]) {
+            g_ptr_array_add(argv, extra[i]);
+        }
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, env,
+                                G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                &err));
+    g_test_queue_destroy(vu_backend_stop, GINT_TO_POINTER(pid));
+    while (!g_file_test(sock, G_FILE_TEST_EXISTS)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        g_usleep(10 * 1000);
+    }
+    g_string_append_printf(cmd_line,
+                           " -m 256 -object memory-backend-memfd,id=vsmem,"
+                           "size=256M,share=on -numa node,memdev=vsmem"
+                           " -chardev socket,id=%s,path=%s,reconnect=1",
+                           QVHOST_USER_SIMPLE_CHARDEV, sock);
+    return NULL;
+}
+
+/*
+ * The cases that hold for both: not those that read QEMU's own counters
+ * (the backend keeps its own: no-version-1 and
+ * driver-ok-without-features-ok among them), migrate (the front-end
+ * refuses: the rings' state is the backend's), use packed rings
+ * (libvhost-user has none) or unplug (the guest suites do); DELAY's order
+ * on the host's clock.  Registered when
+ * VSIMPLE_VHOST_USER_BACKEND names the backend program.
+ */
+static void register_vhost_user_simple_test(void)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void *obj, void *data, QGuestAllocator *alloc);
+        const char *backend_opts;
+    } cases[] = {
+        { "config", test_config },
+        { "echo", test_echo },
+        { "crc32c", test_crc32c },
+        { "statuses", test_statuses },
+        { "delay-order", test_delay_order_host_clock },
+        { "reset-in-flight", test_reset_in_flight },
+        { "config-change", test_config_change },
+        { "config-generation", test_config_generation },
+        { "config-same-label", test_config_same_label },
+        { "indirect", test_indirect },
+        { "split-request", test_split_request },
+        { "delay-buffer-returned", test_delay_buffer_returned },
+        { "multi-desc-resp", test_multi_desc_resp },
+        { "fault-length-written", test_fault_length_written,
+          "--x-fault-injection" },
+        { "max-payload-limits", test_max_payload_limits,
+          "--max-payload 4" },
+        { "bad-req-writable", test_bad_req_writable },
+        { "bad-req-short", test_bad_req_short },
+        { "bad-resp-readable", test_bad_resp_readable },
+        { "bad-resp-short", test_bad_resp_short },
+        { "bad-desc-loop", test_bad_desc_loop },
+    };
+
+    if (!g_getenv("VSIMPLE_VHOST_USER_BACKEND")) {
+        return;
+    }
+    for (int i = 0; i < ARRAY_SIZE(cases); i++) {
+        QOSGraphTestOptions opts = {
+            .before = vu_backend_start,
+            .arg = (void *)cases[i].backend_opts,
+        };
+
+        qos_add_test(cases[i].name, "vhost-user-simple", cases[i].fn, &opts);
+    }
+}
+
+libqos_init(register_vhost_user_simple_test);

@@ -28,4 +28,14 @@
 #define VSIMPLE_PROPS_END
 #endif
 
+/*
+ * include/sysemu/ became include/system/ (QEMU 9.2); of the two versions
+ * supported, the one without DEFINE_PROP_END_OF_LIST has the new name.
+ */
+#ifdef DEFINE_PROP_END_OF_LIST
+#include "sysemu/runstate.h"
+#else
+#include "system/runstate.h"
+#endif
+
 #endif

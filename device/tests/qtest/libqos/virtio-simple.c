@@ -1,6 +1,8 @@
 /*
- * libqos driver node for virtio-simple: "virtio-simple-pci" on a PCI bus
- * produces the "virtio" and "virtio-simple" interfaces.
+ * libqos driver nodes for virtio-simple: "virtio-simple-pci" on a PCI bus
+ * produces the "virtio" and "virtio-simple" interfaces, and
+ * "vhost-user-simple-pci", its front-end for a backend process, "virtio"
+ * and "vhost-user-simple".
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or
  * (at your option) any later version.  See the COPYING file in the
@@ -44,6 +46,27 @@ static void *qvirtio_simple_pci_create(void *pci_bus, QGuestAllocator *alloc,
     return obj;
 }
 
+/* vhost-user-simple-pci: the same device, its queues served by a backend */
+static void *qvhost_user_simple_pci_get_driver(void *object,
+                                               const char *interface)
+{
+    QVirtioSimplePCI *v = object;
+
+    if (!g_strcmp0(interface, "vhost-user-simple")) {
+        return &v->simple;
+    }
+    return qvirtio_simple_pci_get_driver(object, interface);
+}
+
+static void *qvhost_user_simple_pci_create(void *pci_bus,
+                                           QGuestAllocator *alloc, void *addr)
+{
+    QOSGraphObject *obj = qvirtio_simple_pci_create(pci_bus, alloc, addr);
+
+    obj->get_driver = qvhost_user_simple_pci_get_driver;
+    return obj;
+}
+
 static void qvirtio_simple_register_nodes(void)
 {
     QPCIAddress addr = {
@@ -59,6 +82,16 @@ static void qvirtio_simple_register_nodes(void)
     qos_node_produces("virtio-simple-pci", "pci-device");
     qos_node_produces("virtio-simple-pci", "virtio");
     qos_node_produces("virtio-simple-pci", "virtio-simple");
+
+    /* its chardev is the backend's socket, which each test's setup adds */
+    opts.extra_device_opts = "addr=04.0,id=" QVIRTIO_SIMPLE_ID
+                             ",chardev=" QVHOST_USER_SIMPLE_CHARDEV;
+    qos_node_create_driver("vhost-user-simple-pci",
+                           qvhost_user_simple_pci_create);
+    qos_node_consumes("vhost-user-simple-pci", "pci-bus", &opts);
+    qos_node_produces("vhost-user-simple-pci", "pci-device");
+    qos_node_produces("vhost-user-simple-pci", "virtio");
+    qos_node_produces("vhost-user-simple-pci", "vhost-user-simple");
 }
 
 libqos_init(qvirtio_simple_register_nodes);

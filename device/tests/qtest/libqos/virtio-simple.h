@@ -18,6 +18,8 @@
 /* The qdev id and PCI slot the graph gives the device under test. */
 #define QVIRTIO_SIMPLE_ID "vs0"
 #define QVIRTIO_SIMPLE_SLOT 4
+/* vhost-user-simple-pci's chardev, to the backend (see the qtest) */
+#define QVHOST_USER_SIMPLE_CHARDEV "vsbe"
 
 typedef struct QVirtioSimple QVirtioSimple;
 typedef struct QVirtioSimplePCI QVirtioSimplePCI;
