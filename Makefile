@@ -20,8 +20,8 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools guest-bin host-tests guest demo check check-debug matrix bench trace \
-	fresh-check fuzz clean
+.PHONY: all deps driver tools backend guest-bin host-tests guest demo check check-debug matrix bench \
+	trace fresh-check fuzz clean
 
 all: guest tools
 
@@ -51,8 +51,9 @@ $(BUILD)/guest-bin/vsimple: tools/vsimple/vsimple.c $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -o $@ $< $(LIB)
 
-# libvsimple's own guest test links it; the others use the raw system calls
-$(BUILD)/guest-bin/libvsimple_test: tests/guest/libvsimple_test.c $(LIB) $(HEADERS) | deps
+# libvsimple's own guest test and the host API example's link it; the
+# others use the raw system calls
+$(BUILD)/guest-bin/libvsimple_test $(BUILD)/guest-bin/kv_test: $(BUILD)/guest-bin/%: tests/guest/%.c $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(LIB)
 
@@ -75,7 +76,16 @@ $(BUILD)/host-tests/%.so: tests/host/preload/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -shared -fPIC -o $@ $< -ldl
 
-host-tests: $(HOST_TESTS) $(patsubst tests/host/preload/%.c,$(BUILD)/host-tests/%.so,$(wildcard tests/host/preload/*.c))
+# The protocol code the QEMU device and the vhost-user backend share
+# (common/), tested on its own under ASan and UBSan
+OPS_SRC := common/virtio-simple-ops.c common/virtio-simple-ops.h
+$(BUILD)/host-tests/test_ops: tests/common/test_ops.c $(OPS_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -fsanitize=address,undefined \
+		-fno-sanitize-recover=all \
+		-Icommon/compat -Iinclude/uapi -o $@ $< common/virtio-simple-ops.c
+
+host-tests: $(BUILD)/host-tests/test_ops $(HOST_TESTS) $(patsubst tests/host/preload/%.c,$(BUILD)/host-tests/%.so,$(wildcard tests/host/preload/*.c))
 
 # QEMU with the device, the guest initramfs and the runner's settings.
 guest: driver guest-bin
@@ -85,7 +95,14 @@ guest: driver guest-bin
 demo: guest
 	vm/targets/demo.sh
 
-check: guest host-tests tools
+# The device as a host process (docs/vhost-user.md): vhost-user-simple, the
+# host API (libvsimple-host) and its example, on QEMU's libvhost-user;
+# build/backend/asan (what the tests run) and build/backend/plain
+backend: deps
+	@vm/builders/build-backend.sh asan >/dev/null
+	@vm/builders/build-backend.sh plain
+
+check: guest host-tests tools backend
 	tests/run.sh
 
 # Every guest suite again on a debug kernel (KASAN, lockdep, kmemleak,
@@ -126,7 +143,7 @@ $(BUILD)/tools/serial-echo: tools/serial-echo/serial-echo.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $<
 
-bench: guest $(BUILD)/tools/serial-echo
+bench: guest backend $(BUILD)/tools/serial-echo
 	@vm/builders/install-bench-deps.sh
 	vm/targets/bench.sh
 

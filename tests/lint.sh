@@ -81,4 +81,11 @@ out=$(cd device && for f in hw/virtio/*.c include/hw/virtio/*.h \
 done)
 tap_result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: device/" "$out"
 
+# the code shared with the backend is compiled into QEMU: QEMU's style;
+# the backend is written in it too
+out=$(for f in common/*.[ch] backend/*.[ch] backend/examples/*.c; do
+	perl "$qemu_src/scripts/checkpatch.pl" --no-tree -q -f "$f" 2>&1
+done)
+tap_result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: common/ and backend/" "$out"
+
 tap_done

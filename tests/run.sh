@@ -33,8 +33,15 @@ runner_root_up_front install-guest install-guest-dkms
 guest() {
 	vm/boot/run-guest.py --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"
 }
+# the same guest, its virtio-simple-pci served by the vhost-user backend
+# (backend/, its ASan + UBSan build): docs/vhost-user.md
+vu() { guest --backend vhost-user "$@"; }
 
 suite host-header build/host-tests/test_header
+# the protocol code the device and the backend share (common/), ASan + UBSan
+suite host-ops build/host-tests/test_ops
+# the vhost-user backend's host API without QEMU (ASan + UBSan build)
+suite host-backend build/backend/asan/test_host_api
 suite host-runner tests/host/runner.sh
 suite host-apt-sources tests/host/apt-src-entry.sh
 # scripts whose stdout is captured print only their result there (installs
@@ -78,6 +85,33 @@ suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 # the seed's probe path, STEP 1..6, from a real trace; the 10f3 device unbound
 suite trace-probe-path vm/targets/trace.sh --check
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
+# The guest suites that exercise the device, again with the device served
+# by the vhost-user backend; same tests, same counts (packed rings aside:
+# libvhost-user has none)
+suite guest-vu-skeleton vu --device virtio-simple-pci tests/guest/skeleton.sh
+suite guest-vu-driver vu --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
+suite guest-vu-libvsimple vu --device virtio-simple-pci build/guest-bin/libvsimple_test
+suite guest-vu-unplug vu --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unplug
+suite guest-vu-unbind vu --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
+suite guest-vu-faulty-device vu --append init_on_alloc=0 \
+	--device virtio-simple-pci,x-fault-injection=on build/guest-bin/fault_test
+suite guest-vu-recovery vu --device virtio-simple-pci,x-fault-injection=on \
+	build/guest-bin/recovery_test
+suite guest-vu-data-path vu --device virtio-simple-pci,max-payload=262144 \
+	build/guest-bin/datapath_test
+suite guest-vu-small-rings vu --device virtio-simple-pci,queue-size=2 \
+	--device virtio-simple-pci,queue-size=4 --device virtio-simple-pci,queue-size=8 \
+	build/guest-bin/small_ring_test 3
+suite guest-vu-freeze vu --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test freeze
+suite guest-vu-two-devices vu --device virtio-simple-pci,label=alpha \
+	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh
+# the backend killed with requests in flight, then started again
+suite guest-vu-backend-failure vu --device virtio-simple-pci,id=vs0 \
+	build/guest-bin/backend_failure_test
+# the host API's example: an op of a host program's own, end to end
+suite guest-vu-host-api vu --backend-bin build/backend/asan/vhost-user-simple-kv \
+	--backend-arg=--set=greeting=hello --device virtio-simple-pci \
+	build/guest-bin/kv_test
 # make install in a booted Debian guest with systemd (debootstrap root,
 # cached; root, through sudo); not guest-*: it brings its own kernel
 suite install-guest tests/install-guest.sh

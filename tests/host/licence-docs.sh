@@ -29,7 +29,7 @@ is_source() {
 # licence_of FILE: the expression LICENSE gives FILE's part of the tree.
 licence_of() {
 	case $1 in
-	device/*) echo 'GPL-2.0-or-later' ;;
+	device/* | common/* | backend/*) echo 'GPL-2.0-or-later' ;;
 	tools/*) echo 'BSD-3-Clause' ;;
 	include/uapi/*) echo '((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause)' ;;
 	*) echo 'GPL-2.0' ;;
@@ -37,13 +37,14 @@ licence_of() {
 }
 
 # spdx_of FILE: the expression of FILE's SPDX line, read only where its
-# kind puts it: QEMU's files (device/*.[ch]) inside their leading comment;
+# kind puts it: QEMU's files (device/, and common/ and backend/, written as
+# QEMU's) inside their leading comment;
 # the kernel's style for other C (line 1, // in .c, /* */ in .h); the man
 # page's comment on line 1; scripts after the shebang; others on line 1.
 spdx_of() {
 	local tag='SPDX-License-Identifier: ' n=1
 	case $1 in
-	device/*.[ch])
+	device/*.[ch] | common/*.[ch] | common/*/*.h | common/*/*/*.h | backend/*.[ch] | backend/*/*.c)
 		awk -v t=" * $tag" 'NR == 1 && $0 != "/*" { exit }
 			$0 == " */" { exit }
 			index($0, t) == 1 { print substr($0, length(t) + 1); exit }' "$1" ;;
@@ -90,7 +91,7 @@ out=$(for f in "${sources[@]}"; do
 		echo "$f: '${spdx[$f]}', LICENSE gives '$want'"
 done)
 tap_result "$([ -z "$out" ]; echo $?)" \
-	"each names its part's licence (device/ GPL-2.0-or-later, tools/ BSD-3-Clause, the UAPI header dual, GPL-2.0 elsewhere)" \
+	"each names its part's licence (device/, common/, backend/ GPL-2.0-or-later, tools/ BSD-3-Clause, the UAPI header dual, GPL-2.0 elsewhere)" \
 	"$out"
 
 # every identifier, and exception, that a source file names has its text
@@ -123,7 +124,7 @@ tap_result "$([ "$out" = $'none.c\nlate.sh\ndevice/after.c' ]; echo $?)" \
 
 # The reading path, README first: each page's "Next:" line links the next.
 path=(README.md docs/request-path.md docs/probe-path.md docs/spec.md docs/driver.md
-	docs/device.md docs/extending.md docs/benchmarks.md)
+	docs/device.md docs/vhost-user.md docs/extending.md docs/benchmarks.md)
 for ((i = 0; i + 1 < ${#path[@]}; i++)); do
 	page=${path[i]} next=${path[i + 1]}
 	# the files linked from the page's lines that start with "Next:"

@@ -10,6 +10,13 @@ the exit status of FILE becomes ours (124 on timeout, 125 on a harness
 error).  QEMU is started with a QMP socket; --qmp-log records the replies to
 the commands given with --qmp.
 
+--backend vhost-user (or VSIMPLE_BACKEND=vhost-user) serves every
+virtio-simple-pci from a backend process instead of QEMU: the device becomes
+vhost-user-simple-pci and a backend (--backend-bin, default the ASan build of
+backend/vhost-user-simple) is started for it with the equivalent options
+(vsimple_harness/vhost_user.py says which).  A guest line "VSIMPLE-HOST
+backend-kill ID" or "backend-start ID" stops or restarts device ID's backend.
+
 Environment: VSIMPLE_QEMU (binary), VSIMPLE_KERNEL (vmlinuz), VSIMPLE_INITRD
 (base initramfs), VSIMPLE_ACCEL (kvm|tcg), VSIMPLE_FIRMWARE (colon-separated
 -L dirs).  Unset ones are read from build/guest.env, which `make guest`
@@ -19,20 +26,24 @@ VSIMPLE_MEMORY (default --memory), VSIMPLE_TIMEOUT_SCALE (multiplies
 --timeout), VSIMPLE_CONSOLE_LOG (a file every boot's console is appended to).
 """
 import argparse
+import json
 import os
 import re
 import select
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsimple_harness import cpio, qmp  # noqa: E402
+from vsimple_harness import cpio, qmp, vhost_user  # noqa: E402
 
 EXIT_RE = re.compile(rb"VSIMPLE-EXIT=(\d+)")
 HOST_REQ_RE = re.compile(rb"VSIMPLE-QMP (\{.*\})")
+HOST_CMD_RE = re.compile(rb"VSIMPLE-HOST ([a-z-]+ [A-Za-z0-9_.-]+)")
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
 def say(msg):
@@ -54,7 +65,7 @@ def job_archive(path, args, extra):
     return cpio.newc(entries)
 
 
-def qemu_command(opts, initrd, qmp_path):
+def qemu_command(opts, initrd, qmp_path, backends):
     cmd = [opts.qemu, "-M", "pc", "-accel", opts.accel,
            "-m", str(opts.memory), "-smp", str(opts.smp),
            "-nodefaults", "-display", "none", "-serial", "stdio",
@@ -65,10 +76,20 @@ def qemu_command(opts, initrd, qmp_path):
     for d in opts.firmware.split(":"):
         if d:
             cmd += ["-L", d]
+    if backends:
+        cmd += backends.memory_args()
     for dev in opts.device:
-        cmd += ["-device", dev]
+        cmd += backends.device_args(dev, opts.backend == "vhost-user") \
+            if backends else ["-device", dev]
     cmd += opts.qemu_arg
     return cmd
+
+
+def cleanup(tmp, files):
+    for f in files:
+        if os.path.exists(f):
+            os.unlink(f)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(opts):
@@ -80,7 +101,20 @@ def run(opts):
             out.write(base.read())
         out.write(job_archive(opts.file, opts.args, opts.add))
 
-    cmd = qemu_command(opts, initrd, qmp_path)
+    backends = None
+    try:
+        if opts.backend == "vhost-user" or any(
+                d.startswith("vhost-user-simple-pci") for d in opts.device):
+            backends = vhost_user.Backends(opts.backend_bin, opts.backend_arg,
+                                           tmp, opts.qemu, opts.memory, say)
+        cmd = qemu_command(opts, initrd, qmp_path, backends)
+    except (vhost_user.BackendError, OSError, ValueError,
+            subprocess.CalledProcessError) as e:
+        say("error: %s" % e)
+        if backends:
+            backends.stop()
+        cleanup(tmp, [initrd])
+        return 125
     if opts.verbose:
         say(" ".join(shlex.quote(c) for c in cmd))
     say("booting (accel %s, timeout %ds)" % (opts.accel, opts.timeout))
@@ -122,10 +156,26 @@ def run(opts):
                     # a guest test asks the host for a QMP command
                     if monitor is None:
                         monitor = qmp.Monitor(qmp_path)
-                    reply = monitor.command_json(m.group(1).decode())
+                    try:
+                        msg = json.loads(m.group(1).decode())
+                        vu = backends and opts.backend == "vhost-user"
+                        reply = json.dumps(backends.qmp(msg, monitor)
+                                           if vu else monitor.send(msg))
+                    except (ValueError, vhost_user.BackendError) as e:
+                        say("guest QMP request failed: %s" % e)
+                        reply = json.dumps({"error": {"desc": str(e)}})
                     if qmp_log:
                         qmp_log.write(reply + "\n")
                         qmp_log.flush()
+                m = HOST_CMD_RE.search(line)
+                if m:
+                    try:
+                        if not backends:
+                            raise vhost_user.BackendError(
+                                "VSIMPLE-HOST needs --backend vhost-user")
+                        backends.host_request(m.group(1).decode().split())
+                    except vhost_user.BackendError as e:
+                        say("guest host request failed: %s" % e)
                 m = EXIT_RE.search(line)
                 if m and status is None:
                     status = int(m.group(1))
@@ -141,10 +191,9 @@ def run(opts):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        for f in (initrd, qmp_path):
-            if os.path.exists(f):
-                os.unlink(f)
-        os.rmdir(tmp)
+        if backends and backends.stop() and status == 0:
+            status = 1          # the guest passed, a backend did not
+        cleanup(tmp, [initrd, qmp_path])
     if status is None:
         say("guest stopped without an exit marker (QEMU status %s)"
             % proc.returncode)
@@ -191,6 +240,16 @@ def main():
                    default=int(os.environ.get("VSIMPLE_MEMORY") or 512))
     p.add_argument("--smp", type=int, default=2)
     p.add_argument("--qmp-log", help="write replies to guest QMP requests")
+    p.add_argument("--backend", choices=["qemu", "vhost-user"],
+                   default=os.environ.get("VSIMPLE_BACKEND") or "qemu",
+                   help="who serves virtio-simple-pci: QEMU itself (default)"
+                   " or a vhost-user backend process")
+    p.add_argument("--backend-bin", default=os.environ.get(
+                   "VSIMPLE_BACKEND_BIN") or os.path.join(
+                   TOP, "build", "backend", "asan", "vhost-user-simple"),
+                   help="the backend program (--backend vhost-user)")
+    p.add_argument("--backend-arg", action="append", default=[],
+                   help="one more argument for every backend (repeatable)")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--qemu", default=env_default("VSIMPLE_QEMU"))
     p.add_argument("--kernel", default=env_default("VSIMPLE_KERNEL"))
