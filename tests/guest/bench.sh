@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# `make bench`, guest side: virtio-simple and virtio-serial side by side in
-# one boot (vm/targets/bench.sh sets up both devices and the host echo).  For
-# each payload size: the in-guest memcpy limit, then ECHO at depth 1, 16 and
-# 64 on each device, with the interrupts of that device's lines counted around
-# each run.  A point's SECONDS are split in ROUNDS that alternate between the
-# two devices, so a burst of host noise hits both, not one.  Each run is one
+# `make bench`, guest side: virtio-simple, virtio-serial and
+# vhost-user-simple (virtio-simple served by the backend process, the device
+# labelled "vhost-user") side by side in one boot (vm/targets/bench.sh sets
+# up the devices, the host echo and the backend).  For each payload size:
+# the in-guest memcpy limit, then ECHO at depth 1, 16 and 64 on each device,
+# with the interrupts of that device's lines counted around each run.  A
+# point's SECONDS are split in ROUNDS that alternate between the devices, so
+# a burst of host noise hits all, not one.  Each run is one
 # line "BENCH-RESULT {json}" for vm/targets/bench-report.sh; a failed run (a
 # wrong echoed byte) ends the job.
 #   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY] [ROUNDS]
@@ -49,10 +51,22 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 [ -n "$port" ] || fail "no virtio-serial port named $port_name"
-simple=$(virtio_index 0x003f) || fail "no virtio-simple device"
+# the two virtio-simple devices, told apart by the backend's label
+simple= vu= vu_node=
+wait_for /dev/virtio-simple1 30 || fail "no /dev/virtio-simple1 (the vhost-user device)"
+for n in 0 1; do
+	c=/sys/class/virtio-simple/virtio-simple$n
+	v=$(basename "$(readlink -f "$c/device")")
+	if [ "$(cat "$c/label")" = vhost-user ]; then
+		vu=${v#virtio} vu_node=/dev/virtio-simple$n
+	else
+		simple=${v#virtio} simple_node=/dev/virtio-simple$n
+	fi
+done
+[ -n "$simple" ] && [ -n "$vu" ] || fail "no virtio-simple and vhost-user-simple pair"
 serial=$(virtio_index 0x0003) || fail "no virtio-serial device"
-echo "bench: virtio-simple is virtio$simple, virtio-serial is virtio$serial (port $port)"
-grep -E "virtio($simple|$serial)-" /proc/interrupts
+echo "bench: virtio-simple is virtio$simple ($simple_node), vhost-user-simple is virtio$vu ($vu_node), virtio-serial is virtio$serial (port $port)"
+grep -E "virtio($simple|$serial|$vu)-" /proc/interrupts
 
 # interrupts so far on the lines of virtioN (all CPUs, all its queues)
 irqs() {
@@ -76,10 +90,11 @@ run=0
 run() {
 	run=$((run + 1))
 	kick_mark "run$run-before" "$1"
-	if [ "$1" = virtio-simple ]; then
-		idx=$simple
+	if [ "$1" != virtio-serial ]; then
+		node=$simple_node idx=$simple
+		[ "$1" = virtio-simple ] || node=$vu_node idx=$vu
 		before=$(irqs $idx)
-		out=$(vsimple bench --op echo --size "$2" --depth "$3" \
+		out=$(vsimple -d "$node" bench --op echo --size "$2" --depth "$3" \
 			--seconds "$slice" --json) || fail "$1 size $2 depth $3"
 	else
 		idx=$serial
@@ -99,6 +114,7 @@ for size in $sizes; do
 		for round in $(seq "$rounds"); do
 			run virtio-simple "$size" "$depth" "$round"
 			run virtio-serial "$size" "$depth" "$round"
+			run vhost-user-simple "$size" "$depth" "$round"
 		done
 	done
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # `make bench`'s report, from one run's build/bench/guest.log and qmp.log:
-# results.json, table.txt (ratios virtio-simple / virtio-serial first, then
-# the raw numbers and issue 10's goals) and throughput.png (gnuplot).
+# results.json, table.txt (ratios virtio-simple / virtio-serial and
+# vhost-user-simple / virtio-serial first, then the raw numbers and the
+# goals) and throughput.png (gnuplot).
 #   bench-report.sh DIR [KICK_PROPERTY]
 set -euo pipefail
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -18,7 +19,8 @@ d = os.environ["BENCH_DIR"]
 kick_prop = os.environ["BENCH_KICK_PROP"]
 SIZES = (64, 4096, 65536)
 DEPTHS = (1, 16, 64)
-DEVS = ("virtio-simple", "virtio-serial")
+# the third is virtio-simple served by the vhost-user backend process
+DEVS = ("virtio-simple", "virtio-serial", "vhost-user-simple")
 
 rounds, memcpy = {}, {}
 with open(os.path.join(d, "guest.log"), errors="replace") as f:
@@ -94,8 +96,8 @@ def get(dev, size, depth, key):
     return r["latency_us"][key] if key in ("p50", "p99") else r.get(key)
 
 
-def ratio(size, depth, key):
-    a, b = get(DEVS[0], size, depth, key), get(DEVS[1], size, depth, key)
+def ratio(size, depth, key, dev=DEVS[0]):
+    a, b = get(dev, size, depth, key), get(DEVS[1], size, depth, key)
     return a / b if a is not None and b else None
 
 
@@ -127,23 +129,27 @@ machine = {
 }
 
 L = []
-L.append("virtio-simple / virtio-serial, ECHO, one guest (%s, %s)"
-         % (machine["accel"].upper(), machine["guest"]))
-L.append("%-8s %8s %8s %9s %9s %9s %12s" % ("size", "p50 d1", "p99 d1",
-         "MB/s d1", "MB/s d16", "MB/s d64", "irq/req d64"))
-for s in SIZES:
-    L.append("%-8s %8s %8s %9s %9s %9s %12s" % (
-        size_name(s), fmt(ratio(s, 1, "p50"), "%.2fx"),
-        fmt(ratio(s, 1, "p99"), "%.2fx"),
-        *[fmt(ratio(s, q, "mb_per_s"), "%.2fx") for q in DEPTHS],
-        fmt(ratio(s, 64, "interrupts_per_request"), "%.2fx")))
-L.append("(latency: below 1x is better; MB/s: above 1x is better)")
+for dev in (DEVS[0], DEVS[2]):
+    L.append("%s / virtio-serial, ECHO, one guest (%s, %s)"
+             % (dev, machine["accel"].upper(), machine["guest"]))
+    L.append("%-8s %8s %8s %9s %9s %9s %12s" % ("size", "p50 d1", "p99 d1",
+             "MB/s d1", "MB/s d16", "MB/s d64", "irq/req d64"))
+    for s in SIZES:
+        L.append("%-8s %8s %8s %9s %9s %9s %12s" % (
+            size_name(s), fmt(ratio(s, 1, "p50", dev), "%.2fx"),
+            fmt(ratio(s, 1, "p99", dev), "%.2fx"),
+            *[fmt(ratio(s, q, "mb_per_s", dev), "%.2fx") for q in DEPTHS],
+            fmt(ratio(s, 64, "interrupts_per_request", dev), "%.2fx")))
+    L.append("")
+L.append("(latency: below 1x is better; MB/s: above 1x is better;"
+         " vhost-user-simple's answers and serial's both leave QEMU"
+         " for a host process)")
 L.append("")
 L.append("raw numbers (%d rounds per point, the devices alternating; latency: "
          "median of the rounds' percentiles)"
          % max((r["rounds"] for r in echo.values()), default=0))
 L.append("kicks: " + kick_note)
-L.append("%-14s %-7s %5s %9s %9s %9s %9s %5s %7s %8s %8s %8s" % (
+L.append("%-17s %-7s %5s %9s %9s %9s %9s %5s %7s %8s %8s %8s" % (
     "device", "size", "depth", "p50 us", "p99 us", "req/s", "MB/s",
     "out", "req/wr", "irq/req", "kick/req", "memcpy%"))
 for s in SIZES:
@@ -152,7 +158,7 @@ for s in SIZES:
             r = echo.get((dev, s, q))
             if not r:
                 continue
-            L.append("%-14s %-7s %5d %9.1f %9.1f %9.1f %9.2f %5d %7.1f %8.3f %8s %7.1f%%" % (
+            L.append("%-17s %-7s %5d %9.1f %9.1f %9.1f %9.2f %5d %7.1f %8.3f %8s %7.1f%%" % (
                 dev, size_name(s), q, r["latency_us"]["p50"],
                 r["latency_us"]["p99"], r["requests_per_s"], r["mb_per_s"],
                 r["max_in_flight"], r["requests"] / max(r["writes"], 1),
@@ -190,8 +196,13 @@ for s in SIZES:
 for s in SIZES:
     goal("%s depth 64: at most 0.05 kicks per request" % size_name(s),
          get(DEVS[0], s, 64, "kicks_per_request"), 0.05, "below")
+# issue 23's: the same work as serial's, through a host process
+goal("vhost-user: 64 B ECHO p50 at most 0.5x virtio-serial's",
+     ratio(64, 1, "p50", DEVS[2]), 0.5, "below")
+goal("vhost-user: 64 KiB ECHO depth 1 at least 3x serial's MB/s",
+     ratio(65536, 1, "mb_per_s", DEVS[2]), 3.0, "above")
 L.append("")
-L.append("issue 10's goals (virtio-simple)")
+L.append("goals (virtio-simple; vhost-user: the backend's)")
 for g in goals:
     if g["value"] is None:
         state, val = "not measured", "n/a"
@@ -213,23 +224,25 @@ results = {
     "memcpy_mb_per_s": {str(s): v for s, v in memcpy.items()},
     "points": [dict(r, device=dev) for (dev, s, q), r in sorted(echo.items(),
              key=lambda kv: (kv[0][1], kv[0][2], kv[0][0]))],
-    "ratios": {size_name(s): {
-        "p50_d1": ratio(s, 1, "p50"), "p99_d1": ratio(s, 1, "p99"),
-        **{"mb_per_s_d%d" % q: ratio(s, q, "mb_per_s") for q in DEPTHS},
-        "interrupts_per_request_d64": ratio(s, 64, "interrupts_per_request"),
-    } for s in SIZES},
+    "ratios": {dev: {size_name(s): {
+        "p50_d1": ratio(s, 1, "p50", dev), "p99_d1": ratio(s, 1, "p99", dev),
+        **{"mb_per_s_d%d" % q: ratio(s, q, "mb_per_s", dev) for q in DEPTHS},
+        "interrupts_per_request_d64": ratio(s, 64, "interrupts_per_request",
+                                            dev),
+    } for s in SIZES} for dev in (DEVS[0], DEVS[2])},
     "goals": goals,
 }
 with open(os.path.join(d, "results.json"), "w") as f:
     json.dump(results, f, indent=1)
     f.write("\n")
 
-# gnuplot data: one block per size, columns depth, simple, serial, memcpy
+# gnuplot data: one block per size, columns depth, simple, serial,
+# vhost-user, memcpy
 with open(os.path.join(d, "throughput.dat"), "w") as f:
     for s in SIZES:
         f.write("# %s\n" % size_name(s))
         for q in DEPTHS:
-            f.write("%d %s %s %s\n" % (q, *[fmt(get(dev, s, q, "mb_per_s"), "%.3f", "NaN")
+            f.write("%d %s %s %s %s\n" % (q, *[fmt(get(dev, s, q, "mb_per_s"), "%.3f", "NaN")
                                           for dev in DEVS],
                                        fmt(memcpy.get(s), "%.3f", "NaN")))
         f.write("\n\n")
@@ -243,7 +256,7 @@ if ! command -v gnuplot >/dev/null; then
 elif gnuplot 2>"$dir/gnuplot.log" <<EOF
 set terminal pngcairo size 1200,420 font ",10"
 set output "$plot"
-set multiplot layout 1,3 title "ECHO throughput, virtio-simple vs virtio-serial, one guest ($(sed -n 's/^VSIMPLE_ACCEL=//p' "$BENCH_GUEST_ENV" | tr a-z A-Z); compare, do not quote)"
+set multiplot layout 1,3 title "ECHO throughput, virtio-simple, virtio-serial and vhost-user-simple, one guest ($(sed -n 's/^VSIMPLE_ACCEL=//p' "$BENCH_GUEST_ENV" | tr a-z A-Z); compare, do not quote)"
 set logscale xy
 set xtics ("1" 1, "16" 16, "64" 64)
 set xrange [0.8:80]
@@ -256,7 +269,8 @@ do for [i=0:2] {
 	set title T[i + 1]
 	plot "$dir/throughput.dat" index i using 1:2 with linespoints lw 2 title "virtio-simple", \
 	     "" index i using 1:3 with linespoints lw 2 title "virtio-serial", \
-	     "" index i using 1:4 with lines dt 2 title "memcpy"
+	     "" index i using 1:4 with linespoints lw 2 title "vhost-user-simple", \
+	     "" index i using 1:5 with lines dt 2 title "memcpy"
 }
 unset multiplot
 EOF

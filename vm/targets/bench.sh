@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# `make bench`: virtio-simple and virtio-serial side by side in ONE guest
+# `make bench`: virtio-simple, virtio-serial and virtio-simple served by
+# the vhost-user backend (build/backend/plain) side by side in ONE guest
 # boot.  The serial port's host end is build/tools/serial-echo, connected to
-# QEMU's socket chardev; the guest side is tests/guest/bench.sh.  Writes
+# QEMU's socket chardev, so serial's answers and the backend's both travel
+# through a host process; the guest side is tests/guest/bench.sh.  Writes
 # build/bench/{guest.log,qmp.log,results.json,table.txt,throughput.png}
 # (vm/targets/bench-report.sh) and prints the table.
 #   VSIMPLE_BENCH_SECONDS   seconds per point and device (default 3), in
@@ -12,7 +14,7 @@
 #   VSIMPLE_BENCH_KICK_PROP virtio-simple's QOM counter of notifications
 #                           received, read with qom-get (default
 #                           "notifications"; kicks show n/a without it)
-# Needs `make guest tools` (the Makefile's bench target builds them).
+# Needs `make guest tools backend` (the Makefile's bench target builds them).
 set -euo pipefail
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
@@ -41,10 +43,12 @@ sock=$tmp/serial.sock
 "$echo_bin" "$sock" 60 2>"$out/serial-echo.log" &
 echo_pid=$!
 
-vs_say "one guest ($smp vCPUs), virtio-simple and virtio-serial; $seconds s per run"
+vs_say "one guest ($smp vCPUs), virtio-simple, virtio-serial and vhost-user-simple; $seconds s per run"
 rc=0
 "$VS_TOP/vm/boot/run-guest.py" --timeout 300 --smp "$smp" \
 	--device virtio-simple-pci,id=vs0 \
+	--backend-bin "$VS_TOP/build/backend/plain/vhost-user-simple" \
+	--device vhost-user-simple-pci,id=vs1,label=vhost-user \
 	--device virtio-serial-pci,id=vser0,max_ports=2,vectors=7 \
 	--qemu-arg=-chardev --qemu-arg="socket,id=benchport,path=$sock,server=on,wait=off" \
 	--device virtserialport,bus=vser0.0,chardev=benchport,name=vsimple.bench \
