@@ -28,6 +28,7 @@ for f in hw/virtio/virtio-simple.c hw/virtio/virtio-simple-pci.c \
 	 hw/virtio/vhost-user-simple.c hw/virtio/vhost-user-simple-pci.c \
 	 include/hw/virtio/virtio-simple.h include/hw/virtio/vhost-user-simple.h \
 	 include/hw/virtio/virtio-simple-compat.h \
+	 include/hw/virtio/virtio-simple-label.h \
 	 tests/qtest/virtio-simple-test.c \
 	 tests/qtest/libqos/virtio-simple.c tests/qtest/libqos/virtio-simple.h; do
 	install_if_changed "$dev/$f" "$src/$f"

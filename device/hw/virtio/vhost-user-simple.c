@@ -28,6 +28,7 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio-bus.h"
 #include "hw/virtio/vhost-user-simple.h"
+#include "hw/virtio/virtio-simple-label.h"
 #include "migration/vmstate.h"
 #include "qemu/main-loop.h"
 
@@ -109,16 +110,9 @@ static void vu_simple_set_label(Object *obj, Visitor *v, const char *name,
                                 void *opaque, Error **errp)
 {
     VHostUserSimple *s = VHOST_USER_SIMPLE(obj);
-    VirtIODevice *vdev = VIRTIO_DEVICE(obj);
-    g_autofree char *label = NULL;
-    uint8_t padded[VIRTIO_SIMPLE_LABEL_SIZE] = { 0 };
+    uint8_t padded[VIRTIO_SIMPLE_LABEL_SIZE];
 
-    if (!visit_type_str(v, name, &label, errp)) {
-        return;
-    }
-    if (strlen(label) >= VIRTIO_SIMPLE_LABEL_SIZE) {
-        error_setg(errp, "label must be shorter than %d bytes",
-                   VIRTIO_SIMPLE_LABEL_SIZE);
+    if (!vsimple_label_visit(v, name, padded, errp)) {
         return;
     }
     if (!DEVICE(obj)->realized || !s->connected) {
@@ -127,7 +121,6 @@ static void vu_simple_set_label(Object *obj, Visitor *v, const char *name,
                    " connected");
         return;
     }
-    memcpy(padded, label, strlen(label));
     if (!memcmp(padded, s->config.label, sizeof(padded))) {
         return;
     }
@@ -139,11 +132,7 @@ static void vu_simple_set_label(Object *obj, Visitor *v, const char *name,
         return;
     }
     memcpy(s->config.label, padded, sizeof(padded));
-    if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
-        virtio_notify_config(vdev);
-    } else {
-        vdev->generation++;
-    }
+    vsimple_label_changed(VIRTIO_DEVICE(obj));
 }
 
 static int vu_simple_start(VirtIODevice *vdev)

@@ -24,6 +24,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-simple.h"
+#include "hw/virtio/virtio-simple-label.h"
 #include "hw/virtio/virtio-simple-ops.h"
 #include "migration/vmstate.h"
 #include "trace.h"
@@ -450,42 +451,25 @@ static void virtio_simple_get_label(Object *obj, Visitor *v,
     g_free(label);
 }
 
-/*
- * Settable at any time (qom-set).  Each change bumps the config generation,
- * also before DRIVER_OK, when virtio_notify_config() does nothing: a driver
- * reading the label during probe must see that it changed.
- */
+/* Settable at any time (qom-set); virtio-simple-label.h says how. */
 static void virtio_simple_set_label(Object *obj, Visitor *v,
                                     const char *name, void *opaque,
                                     Error **errp)
 {
     VirtIOSimple *s = VIRTIO_SIMPLE(obj);
-    VirtIODevice *vdev = VIRTIO_DEVICE(obj);
-    g_autofree char *label = NULL;
-    uint8_t padded[VIRTIO_SIMPLE_LABEL_SIZE] = { 0 };
+    uint8_t padded[VIRTIO_SIMPLE_LABEL_SIZE];
 
-    if (!visit_type_str(v, name, &label, errp)) {
+    if (!vsimple_label_visit(v, name, padded, errp)) {
         return;
     }
-    if (strlen(label) >= VIRTIO_SIMPLE_LABEL_SIZE) {
-        error_setg(errp, "label must be shorter than %d bytes",
-                   VIRTIO_SIMPLE_LABEL_SIZE);
-        return;
-    }
-    memcpy(padded, label, strlen(label));
     /* the same label again is no change: no interrupt, same generation */
     if (!memcmp(padded, s->label, sizeof(padded))) {
         return;
     }
     memcpy(s->label, padded, sizeof(s->label));
-    trace_virtio_simple_label(s, label);
-    if (!DEVICE(obj)->realized) {
-        return;
-    }
-    if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
-        virtio_notify_config(vdev);
-    } else {
-        vdev->generation++;
+    trace_virtio_simple_label(s, (const char *)s->label);
+    if (DEVICE(obj)->realized) {
+        vsimple_label_changed(VIRTIO_DEVICE(obj));
     }
 }
 
