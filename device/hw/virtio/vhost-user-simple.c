@@ -246,14 +246,34 @@ static void vu_simple_handle_output(VirtIODevice *vdev, VirtQueue *vq)
     /* the backend serves the queues; virtio's cleanup may still call this */
 }
 
+/*
+ * The config interrupt's notifier (idx VIRTIO_CONFIG_IRQ_IDX, QEMU 8.0 and
+ * later) stays QEMU's: the backend never raises it, and vhost-user asserts
+ * on any index that is not one of its queues.
+ */
+static bool vu_simple_is_config_irq(int idx)
+{
+#ifdef VIRTIO_CONFIG_IRQ_IDX
+    return idx == VIRTIO_CONFIG_IRQ_IDX;
+#else
+    return false;
+#endif
+}
+
 static void vu_simple_guest_notifier_mask(VirtIODevice *vdev, int idx,
                                           bool mask)
 {
+    if (vu_simple_is_config_irq(idx)) {
+        return;
+    }
     vhost_virtqueue_mask(&VHOST_USER_SIMPLE(vdev)->vhost_dev, vdev, idx, mask);
 }
 
 static bool vu_simple_guest_notifier_pending(VirtIODevice *vdev, int idx)
 {
+    if (vu_simple_is_config_irq(idx)) {
+        return false;
+    }
     return vhost_virtqueue_pending(&VHOST_USER_SIMPLE(vdev)->vhost_dev, idx);
 }
 
