@@ -57,6 +57,8 @@
 extern unsigned int vsimple_request_timeout_ms;
 extern unsigned int vsimple_test_fail_init;
 extern unsigned int vsimple_test_fail_refill;
+extern unsigned int vsimple_busy_poll_us;
+#define VSIMPLE_BUSY_POLL_MAX_US	10000
 
 /*
  * A response.  Posted on responseq it is the header plus payload chunks
@@ -122,6 +124,7 @@ struct vsimple_kick {
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
 	u64 recoveries, refill_failures, refill_allocations;
+	u64 polled;			/* answers taken by busy polling */
 };
 
 struct vsimple_dev {
@@ -155,6 +158,7 @@ struct vsimple_dev {
 	unsigned int req_ring, resp_ring;	/* sizes, for IOC_INFO */
 	unsigned int resp_bufs;		/* response buffers to keep posted */
 	unsigned int resp_missing;	/* buffers to post again */
+	unsigned int pollers;		/* busy polling: interrupt left off */
 	struct list_head spare;		/* chunks an answer did not fill */
 	unsigned int nspare;
 	unsigned long refill_backoff;	/* jiffies before the next try */
@@ -201,6 +205,8 @@ void vsimple_fail_all(struct vsimple_dev *dev, int err);
 struct vsimple_req *vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);
 void vsimple_resp_done(struct virtqueue *vq);
+void vsimple_busy_poll(struct vsimple_dev *dev, bool (*ready)(void *),
+		       void *arg);
 void vsimple_refill_work(struct work_struct *work);
 int vsimple_fill_resp_queue(struct vsimple_dev *dev);
 void vsimple_free_unused(struct vsimple_dev *dev);

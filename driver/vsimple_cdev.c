@@ -161,6 +161,17 @@ static bool vsimple_readable(struct vsimple_file *f)
 	return !list_empty(&f->responses) || vsimple_state_err(f->dev);
 }
 
+/*
+ * Busy-poll condition of a reader: an answer to read, or none due (no
+ * request of this file at the device) so spinning is pointless.  Lock held.
+ */
+static bool vsimple_poll_done(void *arg)
+{
+	struct vsimple_file *f = arg;
+
+	return vsimple_readable(f) || !f->at_device;
+}
+
 /* The header read() returns for a request that failed (req->err). */
 static void vsimple_failure_hdr(const struct vsimple_req *req,
 				struct virtio_simple_hdr *hdr)
@@ -189,6 +200,8 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	size_t total;
 	int err;
 
+	if (!(filp->f_flags & O_NONBLOCK))
+		vsimple_busy_poll(dev, vsimple_poll_done, f);
 	spin_lock_irq(&dev->lock);
 	if (!(filp->f_flags & O_NONBLOCK))
 		err = wait_event_interruptible_lock_irq(f->read_wq,

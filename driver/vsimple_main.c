@@ -19,6 +19,35 @@ module_param_named(request_timeout_ms, vsimple_request_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(request_timeout_ms,
 		 "Reset the device when a request has waited this long for its answer (ms, 0: never; default 10000, keep it above 1000, the longest DELAY)");
 
+/*
+ * Busy polling (vsimple_busy_poll): off by default; bounded, so a typo
+ * cannot make every reader spin for seconds.
+ */
+unsigned int vsimple_busy_poll_us;
+
+static int vsimple_set_busy_poll(const char *val, const struct kernel_param *kp)
+{
+	unsigned int us;
+	int err = kstrtouint(val, 0, &us);
+
+	if (err)
+		return err;
+	if (us > VSIMPLE_BUSY_POLL_MAX_US)
+		return -EINVAL;
+	WRITE_ONCE(vsimple_busy_poll_us, us);
+	return 0;
+}
+
+static const struct kernel_param_ops vsimple_busy_poll_ops = {
+	.set = vsimple_set_busy_poll,
+	.get = param_get_uint,
+};
+
+module_param_cb(busy_poll_us, &vsimple_busy_poll_ops, &vsimple_busy_poll_us,
+		0644);
+MODULE_PARM_DESC(busy_poll_us,
+		 "Spin up to this long for an answer before sleeping (us, 0: never, the default; at most 10000)");
+
 /* Test only: make the next N queue set-ups fail, as a failed restore. */
 unsigned int vsimple_test_fail_init;
 module_param_named(test_fail_init, vsimple_test_fail_init, uint, 0644);

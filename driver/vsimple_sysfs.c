@@ -139,6 +139,13 @@ static ssize_t refill_allocations_show(struct device *d,
 }
 static DEVICE_ATTR_RO(refill_allocations);
 
+static ssize_t polled_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, polled));
+}
+static DEVICE_ATTR_RO(polled);
+
 static struct attribute *vsimple_attrs[] = {
 	&dev_attr_max_payload.attr,
 	&dev_attr_label.attr,
@@ -155,6 +162,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_recoveries.attr,
 	&dev_attr_refill_failures.attr,
 	&dev_attr_refill_allocations.attr,
+	&dev_attr_polled.attr,
 	NULL,
 };
 

@@ -10,7 +10,10 @@
 # a burst of host noise hits all, not one.  Each run is one
 # line "BENCH-RESULT {json}" for vm/targets/bench-report.sh; a failed run (a
 # wrong echoed byte) ends the job.
-#   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY] [ROUNDS]
+# At depth 1, virtio-simple and vhost-user-simple also run with the
+# driver's busy polling on (busy_poll_us=POLL_US; 0: not measured), as the
+# devices "virtio-simple+poll" and "vhost-user-simple+poll".
+#   bench.sh [SECONDS] [SIZES] [DEPTHS] [KICK_PROPERTY] [ROUNDS] [POLL_US]
 # Under TCG the numbers measure the emulator as much as the design: compare
 # devices within a run, and runs on the same machine, not absolute values.
 . /opt/vsimple/bin/tap.sh	# for wait_for
@@ -24,6 +27,8 @@ port_name=vsimple.bench
 qom_dev=/machine/peripheral/vs0/virtio-backend
 kick_prop=${4:-}
 rounds=${5:-3}
+poll_us=${6:-0}
+poll_param=/sys/module/virtio_simple/parameters/busy_poll_us
 slice=$(awk -v s="$seconds" -v r="$rounds" 'BEGIN { printf "%.3f", s / r }')
 
 fail() { echo "BENCH-FAILED $*"; exit 1; }
@@ -92,10 +97,12 @@ run() {
 	kick_mark "run$run-before" "$1"
 	if [ "$1" != virtio-serial ]; then
 		node=$simple_node idx=$simple
-		[ "$1" = virtio-simple ] || node=$vu_node idx=$vu
+		case $1 in vhost-user-simple*) node=$vu_node idx=$vu ;; esac
+		case $1 in *+poll) echo "$poll_us" >$poll_param ;; esac
 		before=$(irqs $idx)
 		out=$(vsimple -d "$node" bench --op echo --size "$2" --depth "$3" \
 			--seconds "$slice" --json) || fail "$1 size $2 depth $3"
+		echo 0 >$poll_param
 	else
 		idx=$serial
 		before=$(irqs $idx)
@@ -115,6 +122,9 @@ for size in $sizes; do
 			run virtio-simple "$size" "$depth" "$round"
 			run virtio-serial "$size" "$depth" "$round"
 			run vhost-user-simple "$size" "$depth" "$round"
+			[ "$depth" = 1 ] && [ "$poll_us" != 0 ] || continue
+			run virtio-simple+poll "$size" "$depth" "$round"
+			run vhost-user-simple+poll "$size" "$depth" "$round"
 		done
 	done
 done

@@ -7,7 +7,8 @@
  * so the cap shows after a few answers); one file cannot take every slot at the
  * device; a refill allocates once per buffer that left, and one that fails
  * is retried until service resumes; several
- * requests go in one write().
+ * requests go in one write(); busy polling takes answers without their
+ * interrupt.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -486,6 +487,116 @@ static void test_batch(void)
 	close(fd);
 }
 
+/* Interrupts taken so far by every responseq (/proc/interrupts). */
+static uint64_t responseq_irqs(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	uint64_t sum = 0;
+	char line[1024];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, "-responseq"))
+			continue;
+		for (char *end; ; p = end) {
+			unsigned long long v = strtoull(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			sum += v;
+		}
+	}
+	if (f)
+		fclose(f);
+	return sum;
+}
+
+/* @n round trips at depth 1, by read() or by IOC_CALL; how many came back. */
+static int round_trips(int fd, int n, int by_call)
+{
+	char out[64];
+	int ok = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct virtio_simple_call c = {
+			.op = VIRTIO_SIMPLE_OP_ECHO, .req_len = 8,
+			.req_buf = (uintptr_t)"busypoll", .resp_buf = (uintptr_t)out,
+			.resp_cap = sizeof(out),
+		};
+		struct resp r;
+		void *q;
+
+		if (by_call) {
+			ok += !ioctl(fd, VIRTIO_SIMPLE_IOC_CALL, &c) &&
+			      c.status == VIRTIO_SIMPLE_S_OK && c.resp_len == 8;
+			continue;
+		}
+		if (send_req(fd, i, VIRTIO_SIMPLE_OP_ECHO, "busypoll", 8))
+			break;
+		q = recv_resp(fd, &r, 64);
+		ok += q && r.id == (uint64_t)i && r.len == 8;
+		free(q);
+	}
+	return ok;
+}
+
+/*
+ * busy_poll_us (docs/driver.md): off, every answer at depth 1 is an
+ * interrupt and none is polled; on, read() and IOC_CALL spin and take
+ * most answers themselves, and an IOC_CALL's come without an interrupt.
+ * A value past the bound is refused.
+ */
+static void test_busy_poll(void)
+{
+	const int n = 100;
+	int fd = open(NODE, O_RDWR), ok;
+	uint64_t p0, i0, polled, irqs;
+	char cur[32] = "";
+	FILE *f;
+
+	p0 = sysfs_u64(0, "polled");
+	i0 = responseq_irqs();
+	ok = round_trips(fd, n, 0);
+	polled = sysfs_u64(0, "polled") - p0;
+	irqs = responseq_irqs() - i0;
+	tap_check(ok == n && polled == 0 && irqs >= (uint64_t)n / 2,
+		  "busy polling off: %d/%d answers, %llu polled, %llu responseq interrupts",
+		  ok, n, (unsigned long long)polled, (unsigned long long)irqs);
+
+	tap_check(write_file(PARAM "busy_poll_us", "5000"), "busy_poll_us=5000 taken");
+	for (int by_call = 0; by_call < 2; by_call++) {
+		p0 = sysfs_u64(0, "polled");
+		i0 = responseq_irqs();
+		ok = round_trips(fd, n, by_call);
+		polled = sysfs_u64(0, "polled") - p0;
+		irqs = responseq_irqs() - i0;
+		/*
+		 * An IOC_CALL spins from its own submission: its answers
+		 * come without their interrupt.  Between a write() and its
+		 * read() a fast device may have answered and interrupted
+		 * already; the reader still takes most answers itself.
+		 */
+		tap_check(ok == n && polled >= (uint64_t)n / 2 &&
+			  (!by_call || irqs <= (uint64_t)n / 2),
+			  "busy polling on, %s: %d/%d answers, %llu polled, %llu responseq interrupts",
+			  by_call ? "IOC_CALL" : "read()", ok, n,
+			  (unsigned long long)polled, (unsigned long long)irqs);
+	}
+	errno = 0;
+	ok = write_file(PARAM "busy_poll_us", "10001");
+	f = fopen(PARAM "busy_poll_us", "r");
+	if (f) {
+		if (!fgets(cur, sizeof(cur), f))
+			cur[0] = 0;
+		fclose(f);
+	}
+	tap_check(!ok && errno == EINVAL && !strcmp(cur, "5000\n"),
+		  "busy_poll_us=10001 (past the bound): EINVAL, the value stays 5000");
+	write_file(PARAM "busy_poll_us", "0");
+	close(fd);
+}
+
 int main(void)
 {
 	struct virtio_simple_info info;
@@ -507,5 +618,6 @@ int main(void)
 	test_call_fairness();
 	test_refill_recovers(info.max_payload);
 	test_batch();
+	test_busy_poll();
 	return tap_done();
 }
