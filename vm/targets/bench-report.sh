@@ -21,6 +21,9 @@ SIZES = (64, 4096, 65536)
 DEPTHS = (1, 16, 64)
 # the third is virtio-simple served by the vhost-user backend process
 DEVS = ("virtio-simple", "virtio-serial", "vhost-user-simple")
+# the same two at depth 1 with the driver's busy polling on (busy_poll_us)
+POLL_DEVS = ("virtio-simple+poll", "vhost-user-simple+poll")
+POLL_US = int(os.environ.get("BENCH_POLL_US", "0"))
 
 rounds, memcpy = {}, {}
 with open(os.path.join(d, "guest.log"), errors="replace") as f:
@@ -141,6 +144,19 @@ for dev in (DEVS[0], DEVS[2]):
             *[fmt(ratio(s, q, "mb_per_s", dev), "%.2fx") for q in DEPTHS],
             fmt(ratio(s, 64, "interrupts_per_request", dev), "%.2fx")))
     L.append("")
+if any(get(dev, s, 1, "p50") is not None for dev in POLL_DEVS for s in SIZES):
+    L.append("with busy polling (busy_poll_us=%d), depth 1, / virtio-serial"
+             % POLL_US)
+    L.append("%-24s %-8s %8s %8s %9s %9s" % ("device", "size", "p50 d1",
+             "p99 d1", "MB/s d1", "irq/req"))
+    for dev in POLL_DEVS:
+        for s in SIZES:
+            L.append("%-24s %-8s %8s %8s %9s %9s" % (
+                dev, size_name(s), fmt(ratio(s, 1, "p50", dev), "%.2fx"),
+                fmt(ratio(s, 1, "p99", dev), "%.2fx"),
+                fmt(ratio(s, 1, "mb_per_s", dev), "%.2fx"),
+                fmt(get(dev, s, 1, "interrupts_per_request"), "%.3f")))
+    L.append("")
 L.append("(latency: below 1x is better; MB/s: above 1x is better;"
          " vhost-user-simple's answers and serial's both leave QEMU"
          " for a host process)")
@@ -149,16 +165,16 @@ L.append("raw numbers (%d rounds per point, the devices alternating; latency: "
          "median of the rounds' percentiles)"
          % max((r["rounds"] for r in echo.values()), default=0))
 L.append("kicks: " + kick_note)
-L.append("%-17s %-7s %5s %9s %9s %9s %9s %5s %7s %8s %8s %8s" % (
+L.append("%-22s %-7s %5s %9s %9s %9s %9s %5s %7s %8s %8s %8s" % (
     "device", "size", "depth", "p50 us", "p99 us", "req/s", "MB/s",
     "out", "req/wr", "irq/req", "kick/req", "memcpy%"))
 for s in SIZES:
     for q in DEPTHS:
-        for dev in DEVS:
+        for dev in DEVS + POLL_DEVS:
             r = echo.get((dev, s, q))
             if not r:
                 continue
-            L.append("%-17s %-7s %5d %9.1f %9.1f %9.1f %9.2f %5d %7.1f %8.3f %8s %7.1f%%" % (
+            L.append("%-22s %-7s %5d %9.1f %9.1f %9.1f %9.2f %5d %7.1f %8.3f %8s %7.1f%%" % (
                 dev, size_name(s), q, r["latency_us"]["p50"],
                 r["latency_us"]["p99"], r["requests_per_s"], r["mb_per_s"],
                 r["max_in_flight"], r["requests"] / max(r["writes"], 1),
@@ -201,6 +217,10 @@ goal("vhost-user: 64 B ECHO p50 at most 0.5x virtio-serial's",
      ratio(64, 1, "p50", DEVS[2]), 0.5, "below")
 goal("vhost-user: 64 KiB ECHO depth 1 at least 3x serial's MB/s",
      ratio(65536, 1, "mb_per_s", DEVS[2]), 3.0, "above")
+goal("vhost-user+poll: 64 B ECHO p50 at most 0.5x serial's",
+     ratio(64, 1, "p50", POLL_DEVS[1]), 0.5, "below")
+goal("vhost-user+poll: 64 KiB d1 at least 3x serial's MB/s",
+     ratio(65536, 1, "mb_per_s", POLL_DEVS[1]), 3.0, "above")
 L.append("")
 L.append("goals (virtio-simple; vhost-user: the backend's)")
 for g in goals:
@@ -229,7 +249,8 @@ results = {
         **{"mb_per_s_d%d" % q: ratio(s, q, "mb_per_s", dev) for q in DEPTHS},
         "interrupts_per_request_d64": ratio(s, 64, "interrupts_per_request",
                                             dev),
-    } for s in SIZES} for dev in (DEVS[0], DEVS[2])},
+    } for s in SIZES} for dev in (DEVS[0], DEVS[2]) + POLL_DEVS},
+    "busy_poll_us": POLL_US,
     "goals": goals,
 }
 with open(os.path.join(d, "results.json"), "w") as f:

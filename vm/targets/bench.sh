@@ -11,6 +11,8 @@
 #   VSIMPLE_BENCH_ROUNDS    rounds that alternate the devices (default 3)
 #   VSIMPLE_BENCH_SIZES, VSIMPLE_BENCH_DEPTHS, VSIMPLE_BENCH_SMP
 #                           (defaults "64 4096 65536", "1 16 64", 2)
+#   VSIMPLE_BENCH_POLL_US   the driver's busy_poll_us for the extra depth-1
+#                           runs with busy polling on (default 200; 0: none)
 #   VSIMPLE_BENCH_KICK_PROP virtio-simple's QOM counter of notifications
 #                           received, read with qom-get (default
 #                           "notifications"; kicks show n/a without it)
@@ -25,6 +27,7 @@ sizes=${VSIMPLE_BENCH_SIZES:-64 4096 65536}
 depths=${VSIMPLE_BENCH_DEPTHS:-1 16 64}
 smp=${VSIMPLE_BENCH_SMP:-2}
 kick_prop=${VSIMPLE_BENCH_KICK_PROP:-notifications}
+poll_us=${VSIMPLE_BENCH_POLL_US:-200}
 echo_bin=$VS_TOP/build/tools/serial-echo
 [ -x "$echo_bin" ] || vs_die "$echo_bin not built (make bench builds it)"
 
@@ -53,11 +56,11 @@ rc=0
 	--qemu-arg=-chardev --qemu-arg="socket,id=benchport,path=$sock,server=on,wait=off" \
 	--device virtserialport,bus=vser0.0,chardev=benchport,name=vsimple.bench \
 	--qmp-log "$out/qmp.log" \
-	"$VS_TOP/tests/guest/bench.sh" "$seconds" "$sizes" "$depths" "$kick_prop" "$rounds" \
+	"$VS_TOP/tests/guest/bench.sh" "$seconds" "$sizes" "$depths" "$kick_prop" "$rounds" "$poll_us" \
 	2>&1 | tee "$out/guest.log" || rc=$?
 wait "$echo_pid" || vs_say "serial-echo: exit $? (see $out/serial-echo.log)"
 echo_pid=
 [ "$rc" -eq 0 ] || vs_die "the guest side failed (exit $rc): see $out/guest.log"
 grep -q '^BENCH-DONE' "$out/guest.log" || vs_die "the guest side did not finish: see $out/guest.log"
 
-BENCH_SMP=$smp "$VS_TOP/vm/targets/bench-report.sh" "$out" "$kick_prop"
+BENCH_SMP=$smp BENCH_POLL_US=$poll_us "$VS_TOP/vm/targets/bench-report.sh" "$out" "$kick_prop"
