@@ -58,7 +58,7 @@ extern unsigned int vsimple_request_timeout_ms;
 extern unsigned int vsimple_test_fail_init;
 extern unsigned int vsimple_test_fail_refill;
 extern unsigned int vsimple_busy_poll_us;
-#define VSIMPLE_BUSY_POLL_MAX_US	10000
+#define VSIMPLE_BUSY_POLL_MAX_US	5000
 
 /*
  * A response.  Posted on responseq it is the header plus payload chunks

@@ -19,7 +19,7 @@
 #include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
+#include <linux/sched/clock.h>
 #include <linux/uaccess.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -553,40 +553,49 @@ static bool vsimple_pollable(struct vsimple_dev *dev)
  * off, as NAPI busy polling does.  At depth 1 that saves the interrupt,
  * the wake-up and often an IPI, for a CPU spent spinning.  It stops early
  * when @ready(@arg) holds (lock held), on a signal, when the scheduler
- * wants the CPU, or when the device goes away.
+ * wants the CPU, or when the device goes away.  Preemption stays off while
+ * it spins, as in napi_busy_loop(): a poller cannot be scheduled out with
+ * the interrupt left off for everyone, and teardown's synchronize_rcu()
+ * waits for it to stop.
  */
 void vsimple_busy_poll(struct vsimple_dev *dev, bool (*ready)(void *),
 		       void *arg)
 {
 	unsigned int us = READ_ONCE(vsimple_busy_poll_us);
-	u64 end = ktime_get_ns() + (u64)us * NSEC_PER_USEC;
 	unsigned int found;
-	bool stop;
+	u64 end;
 
 	if (!us)
 		return;
+	preempt_disable();	/* before the clock: local_clock() is per CPU */
+	end = local_clock() + (u64)us * NSEC_PER_USEC;
 	spin_lock_irq(&dev->lock);
 	if (ready(arg) || !vsimple_pollable(dev))
 		goto unlock;
 	dev->pollers++;
-	do {
+	/* checked under the lock before each drain: teardown sets it first */
+	while (vsimple_pollable(dev)) {
 		found = vsimple_drain(dev);
 		dev->stats.polled += found;
-		stop = ready(arg) || !vsimple_pollable(dev);
+		if (ready(arg))
+			break;
 		spin_unlock_irq(&dev->lock);
 		if (found)
 			wake_up_interruptible(&dev->write_wq);
-		stop = stop || need_resched() || signal_pending(current) ||
-		       ktime_get_ns() >= end;
-		if (!stop)
-			cpu_relax();
+		if (need_resched() || signal_pending(current) ||
+		    local_clock() >= end) {
+			spin_lock_irq(&dev->lock);
+			break;
+		}
+		cpu_relax();
 		spin_lock_irq(&dev->lock);
-	} while (!stop);
+	}
 	/* the last poller re-arms the interrupt; what came meanwhile counts */
 	if (!--dev->pollers && vsimple_pollable(dev))
 		dev->stats.polled += vsimple_drain(dev);
 unlock:
 	spin_unlock_irq(&dev->lock);
+	preempt_enable();
 }
 
 /* Whether the refill has a buffer to post: lock held. */

@@ -20,8 +20,9 @@ MODULE_PARM_DESC(request_timeout_ms,
 		 "Reset the device when a request has waited this long for its answer (ms, 0: never; default 10000, keep it above 1000, the longest DELAY)");
 
 /*
- * Busy polling (vsimple_busy_poll): off by default; bounded, so a typo
- * cannot make every reader spin for seconds.
+ * Busy polling (vsimple_busy_poll): off by default; bounded, as the CPU
+ * spins with preemption off, so a typo cannot make every reader spin for
+ * seconds.
  */
 unsigned int vsimple_busy_poll_us;
 
@@ -46,7 +47,7 @@ static const struct kernel_param_ops vsimple_busy_poll_ops = {
 module_param_cb(busy_poll_us, &vsimple_busy_poll_ops, &vsimple_busy_poll_us,
 		0644);
 MODULE_PARM_DESC(busy_poll_us,
-		 "Spin up to this long for an answer before sleeping (us, 0: never, the default; at most 10000)");
+		 "Spin up to this long for an answer before sleeping (us, 0: never, the default; at most 5000)");
 
 /* Test only: make the next N queue set-ups fail, as a failed restore. */
 unsigned int vsimple_test_fail_init;
