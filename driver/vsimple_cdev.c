@@ -251,14 +251,11 @@ unlock:
 	return err;
 }
 
-static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
+static __poll_t vsimple_poll_mask(struct vsimple_file *f)
 {
-	struct vsimple_file *f = filp->private_data;
 	struct vsimple_dev *dev = f->dev;
 	__poll_t mask = 0;
 
-	poll_wait(filp, &f->read_wq, wait);
-	poll_wait(filp, &dev->write_wq, wait);
 	spin_lock_irq(&dev->lock);
 	if (dev->dead || dev->broken)
 		mask |= EPOLLHUP | EPOLLERR;
@@ -268,6 +265,26 @@ static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
 	if (!dev->dead && !dev->broken && vsimple_slot_free(dev, f, true))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock_irq(&dev->lock);
+	return mask;
+}
+
+/*
+ * A caller that would sleep for EPOLLIN busy-polls first, as read() does
+ * (busy_poll_us), so an event loop gains what a blocking reader does.
+ */
+static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
+{
+	struct vsimple_file *f = filp->private_data;
+	__poll_t want = poll_requested_events(wait);
+	__poll_t mask;
+
+	poll_wait(filp, &f->read_wq, wait);
+	poll_wait(filp, &f->dev->write_wq, wait);
+	mask = vsimple_poll_mask(f);
+	if (!(mask & want) && (want & EPOLLIN) && !poll_does_not_wait(wait)) {
+		vsimple_busy_poll(f->dev, vsimple_poll_done, f);
+		mask = vsimple_poll_mask(f);
+	}
 	return mask;
 }
 

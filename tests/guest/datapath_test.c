@@ -512,12 +512,19 @@ static uint64_t responseq_irqs(void)
 	return sum;
 }
 
+enum trip { BY_READ, BY_CALL, BY_POLL };
+static const char *const trip_name[] = {
+	"read() of a 1 ms DELAY", "IOC_CALL of a 1 ms DELAY",
+	"poll() then read() of a 1 ms DELAY",
+};
+
 /*
- * @n round trips at depth 1, by read() or by IOC_CALL; how many came back.
- * The read()s ask for a DELAY of 1 ms: an answer that is sure to come
- * after the read() has begun.
+ * @n round trips at depth 1, by read(), by IOC_CALL or by poll() then
+ * read(); how many came back.  Each asks for a DELAY of 1 ms: an answer
+ * that is sure to come after the caller has begun to wait (an ECHO may be
+ * answered, and interrupt, before).
  */
-static int round_trips(int fd, int n, int by_call)
+static int round_trips(int fd, int n, enum trip by)
 {
 	uint32_t delay = htole32(1000);
 	char out[64];
@@ -525,19 +532,23 @@ static int round_trips(int fd, int n, int by_call)
 
 	for (int i = 0; i < n; i++) {
 		struct virtio_simple_call c = {
-			.op = VIRTIO_SIMPLE_OP_ECHO, .req_len = 8,
-			.req_buf = (uintptr_t)"busypoll", .resp_buf = (uintptr_t)out,
+			.op = VIRTIO_SIMPLE_OP_DELAY, .req_len = 4,
+			.req_buf = (uintptr_t)&delay, .resp_buf = (uintptr_t)out,
 			.resp_cap = sizeof(out),
 		};
 		struct resp r;
 		void *q;
 
-		if (by_call) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (by == BY_CALL) {
 			ok += !ioctl(fd, VIRTIO_SIMPLE_IOC_CALL, &c) &&
-			      c.status == VIRTIO_SIMPLE_S_OK && c.resp_len == 8;
+			      c.status == VIRTIO_SIMPLE_S_OK;
 			continue;
 		}
 		if (send_req(fd, i, VIRTIO_SIMPLE_OP_DELAY, &delay, 4))
+			break;
+		if (by == BY_POLL && poll(&p, 1, 5000) != 1)
 			break;
 		q = recv_resp(fd, &r, 64);
 		ok += q && r.id == (uint64_t)i && r.status == VIRTIO_SIMPLE_S_OK;
@@ -548,8 +559,9 @@ static int round_trips(int fd, int n, int by_call)
 
 /*
  * busy_poll_us (docs/driver.md): off, every answer at depth 1 is an
- * interrupt and none is polled; on, a read() waiting for its answer and an
- * IOC_CALL spin and take the answers themselves, without the interrupt.
+ * interrupt and none is polled; on, a read() or a poll() waiting for its
+ * answer and an IOC_CALL spin and take the answers themselves, without the
+ * interrupt.
  * A value past the bound is refused.
  */
 static void test_busy_poll(void)
@@ -562,7 +574,7 @@ static void test_busy_poll(void)
 
 	p0 = sysfs_u64(0, "polled");
 	i0 = responseq_irqs();
-	ok = round_trips(fd, n, 0);
+	ok = round_trips(fd, n, BY_READ);
 	polled = sysfs_u64(0, "polled") - p0;
 	irqs = responseq_irqs() - i0;
 	tap_check(ok == n && polled == 0 && irqs >= (uint64_t)n / 2,
@@ -570,15 +582,15 @@ static void test_busy_poll(void)
 		  ok, n, (unsigned long long)polled, (unsigned long long)irqs);
 
 	tap_check(write_file(PARAM "busy_poll_us", "5000"), "busy_poll_us=5000 taken");
-	for (int by_call = 0; by_call < 2; by_call++) {
+	for (enum trip by = BY_READ; by <= BY_POLL; by++) {
 		p0 = sysfs_u64(0, "polled");
 		i0 = responseq_irqs();
-		ok = round_trips(fd, n, by_call);
+		ok = round_trips(fd, n, by);
 		polled = sysfs_u64(0, "polled") - p0;
 		irqs = responseq_irqs() - i0;
 		tap_check(ok == n && polled >= (uint64_t)n / 2 && irqs <= (uint64_t)n / 2,
 			  "busy polling on, %s: %d/%d answers, %llu polled, %llu responseq interrupts",
-			  by_call ? "IOC_CALL ECHO" : "read() of a 1 ms DELAY", ok, n,
+			  trip_name[by], ok, n,
 			  (unsigned long long)polled, (unsigned long long)irqs);
 	}
 	errno = 0;

@@ -1608,6 +1608,28 @@ static void test_driver_ok_without_features_ok(void *obj, void *data,
     expect_needs_reset_sticks(&d);
 }
 
+/*
+ * The same two refusals on vhost-user-simple, whose counters are the
+ * backend's: nothing is answered (start_unnegotiated() checks), and without
+ * FEATURES_OK NEEDS_RESET is set and stays.
+ */
+static void test_no_version_1_vu(void *obj, void *data,
+                                 QGuestAllocator *alloc)
+{
+    Dev d;
+
+    start_unnegotiated(&d, obj, alloc, 1ull << VIRTIO_F_VERSION_1);
+}
+
+static void test_driver_ok_without_features_ok_vu(void *obj, void *data,
+                                                  QGuestAllocator *alloc)
+{
+    Dev d;
+
+    start_unnegotiated(&d, obj, alloc, 0);
+    expect_needs_reset_sticks(&d);
+}
+
 static void register_virtio_simple_test(void)
 {
     qos_add_test("config", "virtio-simple", test_config, NULL);
@@ -1752,10 +1774,10 @@ static void *vu_backend_start(GString *cmd_line, void *arg)
 
 /*
  * The cases that hold for both: not those that read QEMU's own counters
- * (the backend keeps its own: no-version-1 and
- * driver-ok-without-features-ok among them), migrate (the front-end
- * refuses: the rings' state is the backend's), use packed rings
- * (libvhost-user has none) or unplug (the guest suites do); DELAY's order
+ * (the backend keeps its own; no-version-1 and
+ * driver-ok-without-features-ok have versions without them), migrate
+ * (the front-end refuses: the rings' state is the backend's), use packed
+ * rings (libvhost-user has none) or unplug (the guest suites do); DELAY's order
  * on the host's clock.  Registered when
  * VSIMPLE_VHOST_USER_BACKEND names the backend program.
  */
@@ -1788,6 +1810,9 @@ static void register_vhost_user_simple_test(void)
         { "bad-resp-readable", test_bad_resp_readable },
         { "bad-resp-short", test_bad_resp_short },
         { "bad-desc-loop", test_bad_desc_loop },
+        { "no-version-1", test_no_version_1_vu },
+        { "driver-ok-without-features-ok",
+          test_driver_ok_without_features_ok_vu },
     };
 
     if (!g_getenv("VSIMPLE_VHOST_USER_BACKEND")) {
