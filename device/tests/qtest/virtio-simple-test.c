@@ -18,8 +18,10 @@
 /* QEMU 9.2 moved QDict from qapi/qmp/ to qobject/ (config-host.h's version) */
 #if QEMU_VERSION_MAJOR * 100 + QEMU_VERSION_MINOR >= 902
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #else
 #include "qapi/qmp/qdict.h"
+#include "qapi/qmp/qlist.h"
 #endif
 #include "standard-headers/linux/virtio_config.h"
 #include "standard-headers/linux/virtio_pci.h"
@@ -1269,9 +1271,10 @@ static void test_irq_per_queue(void *obj, void *data, QGuestAllocator *alloc)
 
 /*
  * A whole ring of requests in one notification, more than the device does
- * in one run: every one is answered, in order.
+ * in one run (the backend's too: it must come back for the rest, as with
+ * EVENT_IDX no kick will remind it): every one is answered, in order.
  */
-static void test_long_run(void *obj, void *data, QGuestAllocator *alloc)
+static void long_run(void *obj, QGuestAllocator *alloc, bool counters)
 {
     uint32_t n;
     Dev d;
@@ -1297,8 +1300,21 @@ static void test_long_run(void *obj, void *data, QGuestAllocator *alloc)
         g_assert_cmpmem(r.payload, r.len, &i, 4);
         g_free(r.payload);
     }
-    g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, n);
+    if (counters) {
+        g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, n);
+    }
     dev_stop(&d);
+}
+
+static void test_long_run(void *obj, void *data, QGuestAllocator *alloc)
+{
+    long_run(obj, alloc, true);
+}
+
+/* vhost-user-simple: its counters are the backend's */
+static void test_long_run_vu(void *obj, void *data, QGuestAllocator *alloc)
+{
+    long_run(obj, alloc, false);
 }
 
 /* After a violation: NEEDS_RESET, QEMU alive, and a reset makes it work. */
@@ -1721,55 +1737,129 @@ libqos_init(register_virtio_simple_test);
  * of the case's own, with the guest RAM QEMU shares with it.  @arg: more
  * backend options, space-separated (NULL: none).
  */
+static struct {
+    GPid pid;
+    char *sock;
+    char **argv;
+} vu_backend;
+
 static void vu_backend_stop(gpointer data)
 {
-    GPid pid = GPOINTER_TO_INT(data);
     int status;
 
-    kill(pid, SIGTERM);
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    kill(vu_backend.pid, SIGTERM);
+    g_assert_cmpint(waitpid(vu_backend.pid, &status, 0), ==, vu_backend.pid);
+    g_clear_pointer(&vu_backend.sock, g_free);
+    g_clear_pointer(&vu_backend.argv, g_strfreev);
     /* a sanitizer report or a crash in the backend fails the case */
     g_assert_true(WIFEXITED(status));
     g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+/* Start vu_backend.argv and wait until its socket is there. */
+static void vu_backend_spawn(void)
+{
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "ASAN_OPTIONS",
+                                         "detect_leaks=1", TRUE);
+    gint64 start = g_get_monotonic_time();
+    GError *err = NULL;
+
+    unlink(vu_backend.sock);
+    g_assert_true(g_spawn_async(NULL, vu_backend.argv, env,
+                                G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &vu_backend.pid, &err));
+    while (!g_file_test(vu_backend.sock, G_FILE_TEST_EXISTS)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        g_usleep(10 * 1000);
+    }
 }
 
 static void *vu_backend_start(GString *cmd_line, void *arg)
 {
     static int n;
     const char *bin = g_getenv("VSIMPLE_VHOST_USER_BACKEND");
-    g_autofree char *sock = g_strdup_printf("%s/vsbe-%d-%d.sock",
-                                            g_get_tmp_dir(), getpid(), n++);
     g_auto(GStrv) extra = g_strsplit(arg ? arg : "", " ", -1);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "ASAN_OPTIONS",
-                                         "detect_leaks=1", TRUE);
-    gint64 start = g_get_monotonic_time();
-    GError *err = NULL;
-    GPid pid;
 
-    g_ptr_array_add(argv, (char *)bin);
-    g_ptr_array_add(argv, (char *)"--socket-path");
-    g_ptr_array_add(argv, sock);
+    vu_backend.sock = g_strdup_printf("%s/vsbe-%d-%d.sock", g_get_tmp_dir(),
+                                      getpid(), n++);
+    g_ptr_array_add(argv, g_strdup(bin));
+    g_ptr_array_add(argv, g_strdup("--socket-path"));
+    g_ptr_array_add(argv, g_strdup(vu_backend.sock));
     for (int i = 0; extra[i]; i++) {
         if (*extra[i]) {
-            g_ptr_array_add(argv, extra[i]);
+            g_ptr_array_add(argv, g_strdup(extra[i]));
         }
     }
     g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, env,
-                                G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                                &err));
-    g_test_queue_destroy(vu_backend_stop, GINT_TO_POINTER(pid));
-    while (!g_file_test(sock, G_FILE_TEST_EXISTS)) {
-        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
-        g_usleep(10 * 1000);
-    }
+    vu_backend.argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
+    vu_backend_spawn();
+    g_test_queue_destroy(vu_backend_stop, NULL);
     g_string_append_printf(cmd_line,
                            " -m 256 -object memory-backend-memfd,id=vsmem,"
                            "size=256M,share=on -numa node,memdev=vsmem"
                            " -chardev socket,id=%s,path=%s,reconnect=1",
-                           QVHOST_USER_SIMPLE_CHARDEV, sock);
+                           QVHOST_USER_SIMPLE_CHARDEV, vu_backend.sock);
     return NULL;
+}
+
+/* Whether QEMU's end of the backend's socket is connected (query-chardev). */
+static bool vu_chardev_connected(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-chardev'}");
+    QListEntry *e;
+    bool connected = false;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *c = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(c, "label"), QVHOST_USER_SIMPLE_CHARDEV)) {
+            connected = !g_str_has_prefix(qdict_get_str(c, "filename"),
+                                          "disconnected:");
+        }
+    }
+    qobject_unref(rsp);
+    return connected;
+}
+
+static void vu_wait_chardev(QTestState *qts, bool connected)
+{
+    gint64 start = g_get_monotonic_time();
+
+    while (vu_chardev_connected(qts) != connected) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        g_usleep(10 * 1000);
+    }
+}
+
+/*
+ * The backend killed before any driver started the device, then started
+ * again: QEMU must hear the new connection and serve the driver that comes
+ * next (7.2's vhost_user_async_close() left a device that was not started
+ * deaf to it).
+ */
+static void test_backend_gone_before_start(void *obj, void *data,
+                                           QGuestAllocator *alloc)
+{
+    QTestState *qts;
+    int status;
+    Dev d;
+    Resp r;
+
+    dev_init(&d, obj, alloc);
+    qts = d.qts;
+    vu_wait_chardev(qts, true);
+    kill(vu_backend.pid, SIGKILL);
+    g_assert_cmpint(waitpid(vu_backend.pid, &status, 0), ==, vu_backend.pid);
+    vu_wait_chardev(qts, false);
+    vu_backend_spawn();
+    vu_wait_chardev(qts, true);
+    dev_start(&d, obj, alloc);
+    r = call(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "back", 4, 64);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_assert_cmpmem(r.payload, r.len, "back", 4);
+    g_free(r.payload);
+    dev_stop(&d);
 }
 
 /*
@@ -1787,6 +1877,7 @@ static void register_vhost_user_simple_test(void)
         const char *name;
         void (*fn)(void *obj, void *data, QGuestAllocator *alloc);
         const char *backend_opts;
+        const char *device_opts;
     } cases[] = {
         { "config", test_config },
         { "echo", test_echo },
@@ -1810,6 +1901,9 @@ static void register_vhost_user_simple_test(void)
         { "bad-resp-readable", test_bad_resp_readable },
         { "bad-resp-short", test_bad_resp_short },
         { "bad-desc-loop", test_bad_desc_loop },
+        /* 256 requests, one kick per queue: four times the budget */
+        { "long-run", test_long_run_vu, NULL, "queue-size=256" },
+        { "backend-gone-before-start", test_backend_gone_before_start },
         { "no-version-1", test_no_version_1_vu },
         { "driver-ok-without-features-ok",
           test_driver_ok_without_features_ok_vu },
@@ -1822,6 +1916,7 @@ static void register_vhost_user_simple_test(void)
         QOSGraphTestOptions opts = {
             .before = vu_backend_start,
             .arg = (void *)cases[i].backend_opts,
+            .edge.extra_device_opts = (char *)cases[i].device_opts,
         };
 
         qos_add_test(cases[i].name, "vhost-user-simple", cases[i].fn, &opts);
