@@ -1863,6 +1863,33 @@ static void test_backend_gone_before_start(void *obj, void *data,
 }
 
 /*
+ * A DELAY pending when the VM stops is kept by the backend (the front-end
+ * does not stop it with the VM): it is answered while stopped, and the
+ * device goes on after `cont`.
+ */
+static void test_delay_across_stop_vu(void *obj, void *data,
+                                      QGuestAllocator *alloc)
+{
+    uint32_t usec = cpu_to_le32(20 * 1000);
+    Dev d;
+    Resp r;
+
+    dev_start(&d, obj, alloc);
+    post_resp(&d, 64, false);
+    send_req(&d, 5, VIRTIO_SIMPLE_OP_DELAY, &usec, 4);
+    qmp_ok(d.qts, "stop");
+    wait_resp(&d, &r);
+    g_assert_cmpuint(r.id, ==, 5);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_free(r.payload);
+    qmp_ok(d.qts, "cont");
+    r = call(&d, 6, VIRTIO_SIMPLE_OP_ECHO, "cont", 4, 64);
+    g_assert_cmpmem(r.payload, r.len, "cont", 4);
+    g_free(r.payload);
+    dev_stop(&d);
+}
+
+/*
  * The cases that hold for both: not those that read QEMU's own counters
  * (the backend keeps its own; no-version-1 and
  * driver-ok-without-features-ok have versions without them), migrate
@@ -1904,6 +1931,7 @@ static void register_vhost_user_simple_test(void)
         /* 256 requests, one kick per queue: four times the budget */
         { "long-run", test_long_run_vu, NULL, "queue-size=256" },
         { "backend-gone-before-start", test_backend_gone_before_start },
+        { "delay-across-stop", test_delay_across_stop_vu },
         { "no-version-1", test_no_version_1_vu },
         { "driver-ok-without-features-ok",
           test_driver_ok_without_features_ok_vu },
