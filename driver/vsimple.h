@@ -58,6 +58,14 @@ extern unsigned int vsimple_request_timeout_ms;
 extern unsigned int vsimple_test_fail_init;
 extern unsigned int vsimple_test_fail_refill;
 extern unsigned int vsimple_busy_poll_us;
+#define VSIMPLE_TIMEOUT_MIN_MS		(VIRTIO_SIMPLE_DELAY_MAX_US / 1000)
+#define VSIMPLE_TIMEOUT_MAX_MS		3600000
+/*
+ * Recoveries in a row with no answer in between: the first at once, then
+ * after 100, 200, 400 and 800 ms; past the last the driver gives up.
+ */
+#define VSIMPLE_RECOVERY_MAX		5
+#define VSIMPLE_RECOVERY_BACKOFF_MS	100
 #define VSIMPLE_BUSY_POLL_MAX_US	5000
 
 /*
@@ -171,6 +179,7 @@ struct vsimple_dev {
 	struct work_struct config_work;
 	struct work_struct recover_work;	/* reset and go on */
 	struct delayed_work watchdog;		/* finds requests past the timeout */
+	unsigned int recover_streak;		/* recoveries since the last answer */
 	u64 watchdog_tag;			/* the oldest, when it last expired */
 	bool watchdog_warned;
 };

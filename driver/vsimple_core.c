@@ -474,6 +474,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		goto recycle;
 	}
 	dev->stats.responses++;
+	dev->recover_streak = 0;	/* it answers: resets help */
 	dev->stats.bytes_out += len;
 	if (le16_to_cpu(buf->hdr.status) != VIRTIO_SIMPLE_S_OK)
 		dev->stats.errors++;

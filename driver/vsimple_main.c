@@ -9,15 +9,40 @@
  * probe builds the device state, sets up the queues, then exposes the node;
  * remove undoes it in reverse.  freeze/restore reuse the queue halves.
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include "vsimple.h"
 
 unsigned int vsimple_request_timeout_ms = 10000;
-module_param_named(request_timeout_ms, vsimple_request_timeout_ms, uint, 0644);
+
+/*
+ * 0 (never), or at least the longest DELAY: a shorter timeout resets a
+ * healthy device over and over.
+ */
+static int vsimple_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int err = kstrtouint(val, 0, &ms);
+
+	if (err)
+		return err;
+	if (ms && (ms < VSIMPLE_TIMEOUT_MIN_MS || ms > VSIMPLE_TIMEOUT_MAX_MS))
+		return -EINVAL;
+	WRITE_ONCE(vsimple_request_timeout_ms, ms);
+	return 0;
+}
+
+static const struct kernel_param_ops vsimple_timeout_ops = {
+	.set = vsimple_set_timeout,
+	.get = param_get_uint,
+};
+
+module_param_cb(request_timeout_ms, &vsimple_timeout_ops,
+		&vsimple_request_timeout_ms, 0644);
 MODULE_PARM_DESC(request_timeout_ms,
-		 "Reset the device when a request has waited this long for its answer (ms, 0: never; default 10000, keep it above 1000, the longest DELAY)");
+		 "Reset the device when a request has waited this long for its answer (ms, 0: never; default 10000; 1000, the longest DELAY, to 3600000)");
 
 /*
  * Busy polling (vsimple_busy_poll): off by default; bounded, as the CPU
@@ -193,10 +218,25 @@ static void vsimple_set_flag(struct vsimple_dev *dev, bool *flag, bool on)
  * made meanwhile wait (recovering).  If the queues cannot come back, the
  * device stays broken: -EIO until it is unbound or removed.
  */
+/*
+ * A device that needs a reset again and again without answering anything
+ * in between is not helped by more resets: stop it, and leave it broken
+ * (calls fail with EIO) until it is unbound and bound again.
+ */
+static void vsimple_give_up(struct vsimple_dev *dev)
+{
+	dev_err(&dev->vdev->dev,
+		"needed a reset %u times in a row with no answer in between: giving up; unbind and bind it to try again\n",
+		VSIMPLE_RECOVERY_MAX);
+	cancel_delayed_work_sync(&dev->watchdog);
+	vsimple_stop(dev, -EIO);
+}
+
 static void vsimple_recover_work(struct work_struct *work)
 {
 	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
 					       recover_work);
+	unsigned int streak;
 	int err;
 
 	spin_lock_irq(&dev->lock);
@@ -204,11 +244,22 @@ static void vsimple_recover_work(struct work_struct *work)
 		spin_unlock_irq(&dev->lock);
 		return;
 	}
+	streak = ++dev->recover_streak;
+	if (streak > VSIMPLE_RECOVERY_MAX) {
+		WRITE_ONCE(dev->broken, true);
+		spin_unlock_irq(&dev->lock);
+		vsimple_give_up(dev);
+		return;
+	}
 	WRITE_ONCE(dev->recovering, true);
 	dev->stats.recoveries++;
 	spin_unlock_irq(&dev->lock);
 
-	dev_warn(&dev->vdev->dev, "resetting the device; requests in flight fail with EIO\n");
+	/* again with nothing answered since the last one: back off first */
+	if (streak > 1)
+		msleep(VSIMPLE_RECOVERY_BACKOFF_MS << (streak - 2));
+	dev_warn_ratelimited(&dev->vdev->dev,
+			     "resetting the device; requests in flight fail with EIO\n");
 #ifdef CONFIG_PM_SLEEP
 	err = virtio_device_freeze(dev->vdev);
 	if (!err)
@@ -289,7 +340,7 @@ static void vsimple_config_work(struct work_struct *work)
 	if (READ_ONCE(dev->dead))
 		return;
 	if (vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET) {
-		dev_err(&vdev->dev, "device needs reset\n");
+		dev_err_ratelimited(&vdev->dev, "device needs reset\n");
 		vsimple_schedule_recovery(dev);
 		return;
 	}

@@ -6,7 +6,8 @@
  * flight with EIO to the files that sent it, and goes on serving without a
  * reload.  A recovery that cannot bring the queues back leaves a broken
  * device that still delivers what had arrived, fails cleanly, and can be
- * unbound and bound again.
+ * unbound and bound again; so does a device that needs a reset again and
+ * again, once the driver gives up on it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -161,6 +162,66 @@ static void test_dropped_answers(void)
 	close(b);
 }
 
+/* Unbind and bind the device of NODE; whether it is back and answers. */
+static int rebind(const char *why)
+{
+	char dev[64] = "";
+	int fd, ok;
+
+	bound_virtio_dev(dev, sizeof(dev));
+	tap_check(dev[0] && write_file("/sys/bus/virtio/drivers/virtio_simple/unbind", dev),
+		  "unbind of the %s %s works", why, dev);
+	tap_check(write_file("/sys/bus/virtio/drivers/virtio_simple/bind", dev) &&
+		  wait_for_path(NODE, 30), "bind brings the node back");
+	fd = open(NODE, O_RDWR);
+	ok = echo_ok(fd, 9, "back");
+	close(fd);
+	return ok;
+}
+
+/*
+ * A device that needs a reset again and again and answers nothing in
+ * between: the driver resets it 5 times in a row (backing off), then gives
+ * up and leaves it broken rather than resetting it forever; every request
+ * fails with EIO, named by its id.  request_timeout_ms refuses values that
+ * would reset a healthy device.
+ */
+static void test_recovery_gives_up(void)
+{
+	int fd = open(NODE, O_RDWR), failed = 0, i;
+	uint64_t rec0 = sysfs_u64(0, "recoveries");
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	double end = mono_s() + 60;
+	struct resp r;
+	void *q;
+
+	tap_check(!write_file(PARAM "request_timeout_ms", "999") &&
+		  !write_file(PARAM "request_timeout_ms", "3600001") &&
+		  write_file(PARAM "request_timeout_ms", "0") &&
+		  write_file(PARAM "request_timeout_ms", "1000") &&
+		  write_file(PARAM "request_timeout_ms", "10000"),
+		  "request_timeout_ms takes 0 and 1000..3600000, refuses 999 and 3600001");
+	for (i = 0; i < 6; i++) {
+		memset(&r, 0, sizeof(r));
+		if (send_req(fd, 100 + i, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9) < 0)
+			break;
+		q = recv_resp(fd, &r, 64);
+		failed += !q && r.id == 100 + (uint64_t)i && r.status == VIRTIO_SIMPLE_S_EIO;
+		free(q);
+	}
+	tap_check(i == 6 && failed == 6,
+		  "6 requests that each make the device need a reset: each fails with EIO, named by its id (%d)",
+		  failed);
+	while (mono_s() < end && !(p.revents & POLLERR))
+		poll(&p, 1, 1000);
+	tap_check(p.revents & POLLERR, "after 5 resets in a row with no answer between, the driver gives up: broken (POLLERR)");
+	tap_check(sysfs_u64(0, "recoveries") == rec0 + 5,
+		  "5 recoveries, not more (%llu)",
+		  (unsigned long long)(sysfs_u64(0, "recoveries") - rec0));
+	close(fd);
+	tap_check(rebind("given up"), "and it answers again");
+}
+
 /*
  * A recovery whose queue set-up fails (test_fail_init): the device stays
  * broken.  The answer already queued is still read, then EIO; IOC_INFO does
@@ -218,6 +279,7 @@ int main(void)
 		return tap_done();
 	test_needs_reset_under_load();
 	test_dropped_answers();
+	test_recovery_gives_up();
 	test_failed_recovery();
 	return tap_done();
 }
