@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/virtio-simpleN: one node per bound device, N from an IDA.
+ * /dev/virtio-simpleN: one node per bound device, N from an IDR (minor to
+ * device).
  *
  * Each open file has its own response queue: read() returns responses to
  * requests written on the same file, in completion order.  An open file
