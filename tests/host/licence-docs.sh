@@ -162,4 +162,20 @@ tap_result "$([ "$out" = "$want" ]; echo $?)" \
 	"the link check finds a missing file, a link out of the tree and a bad anchor; it skips code and URLs" \
 	"it reported: $out"
 
+# probe-path.md's table of the seed's steps: functions the trace records,
+# lines that still hold the code they cite (tests/host/step-table.py)
+out=$(tests/host/step-table.py .)
+tap_result $? "probe-path.md's STEP table: traced functions, cited lines still hold their code" "$out"
+# and the check fails when a cited line moves or a function is not traced
+mkdir -p "$tmp/steps/docs" "$tmp/steps/tests/guest"
+cp -r device driver include "$tmp/steps/"
+cp tests/guest/trace_probe.sh "$tmp/steps/tests/guest/"
+sed 's|`vsimple_probe()`|`vsimple_probe_x()`|
+	s|main\.c:[0-9]*\](\(../driver/vsimple_main\.c\)#L[0-9]*): `virtio_device_ready|main.c:1](\1#L1): `virtio_device_ready|' \
+	docs/probe-path.md >"$tmp/steps/docs/probe-path.md"
+out=$(tests/host/step-table.py "$tmp/steps")
+tap_result "$([ $? = 1 ] && grep -q 'vsimple_probe_x() is not traced' <<<"$out" &&
+	grep -q 'vsimple_main.c:1 does not hold' <<<"$out"; echo $?)" \
+	"the STEP table check finds a moved line and an untraced function" "it reported: $out"
+
 tap_done
