@@ -20,7 +20,7 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools backend guest-bin host-tests guest demo check check-debug matrix bench \
+.PHONY: all deps driver tools backend guest-bin host-tests guest demo check check-debug matrix bench diagrams \
 	trace fresh-check fuzz clean
 
 all: guest tools
@@ -158,3 +158,8 @@ clean:
 
 # make install / uninstall (the running kernel), install-dkms, install-qemu
 include install.mk
+
+# The docs' diagrams, rendered from their graphviz sources in docs/diagrams/
+# (host-licence-docs checks the committed renderings are current)
+diagrams:
+	dot -Tsvg docs/diagrams/request-path.dot -o docs/request-path.svg

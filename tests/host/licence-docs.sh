@@ -178,4 +178,9 @@ tap_result "$([ $? = 1 ] && grep -q 'vsimple_probe_x() is not traced' <<<"$out" 
 	grep -q 'vsimple_main.c:1 does not hold' <<<"$out"; echo $?)" \
 	"the STEP table check finds a moved line and an untraced function" "it reported: $out"
 
+# the docs' diagrams are their sources' renderings (make diagrams)
+out=$(dot -Tsvg docs/diagrams/request-path.dot 2>&1 | diff - docs/request-path.svg | head -n 5)
+tap_result "$([ -z "$out" ] && command -v dot >/dev/null; echo $?)" \
+	"docs/request-path.svg is docs/diagrams/request-path.dot rendered (make diagrams)" "$out"
+
 tap_done

@@ -20,6 +20,8 @@ pkgs=(
 	# (tests/host/install.sh); perl brings TAP::Parser and prove, which
 	# count every suite (tests/lib/tap-count.pl)
 	kmod bc sparse perl groff-base
+	# the docs' diagrams (make diagrams; host-licence-docs checks them)
+	graphviz
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
 	# make install tested in a systemd guest (tests/install-guest.sh):
