@@ -49,6 +49,7 @@ suite host-apt-sources tests/host/apt-src-entry.sh
 suite host-captured-stdout tests/host/captured-stdout.sh
 suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
+suite host-cxx-header tests/host/cxx-header.sh
 suite host-install tests/host/install.sh
 # SPDX lines and licence texts; the docs' reading path and their links
 suite host-licence-docs tests/host/licence-docs.sh

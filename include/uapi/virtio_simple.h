@@ -118,33 +118,40 @@ struct virtio_simple_call {
 #define VIRTIO_SIMPLE_IOC_INFO	_IOR(VIRTIO_SIMPLE_IOC_MAGIC, 0, struct virtio_simple_info)
 #define VIRTIO_SIMPLE_IOC_CALL	_IOWR(VIRTIO_SIMPLE_IOC_MAGIC, 1, struct virtio_simple_call)
 
-_Static_assert(sizeof(struct virtio_simple_hdr) == VIRTIO_SIMPLE_HDR_SIZE,
-	       "virtio_simple_hdr is 16 bytes");
-_Static_assert(__builtin_offsetof(struct virtio_simple_hdr, op) == 8,
-	       "hdr.op at 8");
-_Static_assert(__builtin_offsetof(struct virtio_simple_hdr, status) == 10,
-	       "hdr.status at 10");
-_Static_assert(__builtin_offsetof(struct virtio_simple_hdr, len) == 12,
-	       "hdr.len at 12");
-_Static_assert(VIRTIO_SIMPLE_S_EIO == 0x8005 && VIRTIO_SIMPLE_S_ENOMEM == 0x800c,
-	       "driver statuses: bit 15 and the Linux errno");
-_Static_assert(sizeof(struct virtio_simple_config) == 40,
-	       "virtio_simple_config is 40 bytes");
-_Static_assert(__builtin_offsetof(struct virtio_simple_config, max_payload) == 4,
-	       "config.max_payload at 4");
-_Static_assert(__builtin_offsetof(struct virtio_simple_config, label) == 8,
-	       "config.label at 8");
-_Static_assert(sizeof(struct virtio_simple_info) == 56,
-	       "virtio_simple_info is 56 bytes");
-_Static_assert(__builtin_offsetof(struct virtio_simple_info, features) == 16,
-	       "info.features at 16");
-_Static_assert(__builtin_offsetof(struct virtio_simple_info, label) == 24,
-	       "info.label at 24");
-_Static_assert(sizeof(struct virtio_simple_call) == 32,
-	       "virtio_simple_call is 32 bytes");
-_Static_assert(__builtin_offsetof(struct virtio_simple_call, req_buf) == 8,
-	       "call.req_buf at 8");
-_Static_assert(__builtin_offsetof(struct virtio_simple_call, resp_cap) == 24,
-	       "call.resp_cap at 24");
+/* C++ spells it static_assert: the header is C++'s too (libvsimple) */
+#ifdef __cplusplus
+#define __VIRTIO_SIMPLE_ASSERT static_assert
+#else
+#define __VIRTIO_SIMPLE_ASSERT _Static_assert
+#endif
+
+__VIRTIO_SIMPLE_ASSERT(sizeof(struct virtio_simple_hdr) == VIRTIO_SIMPLE_HDR_SIZE,
+		       "virtio_simple_hdr is 16 bytes");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_hdr, op) == 8,
+		       "hdr.op at 8");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_hdr, status) == 10,
+		       "hdr.status at 10");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_hdr, len) == 12,
+		       "hdr.len at 12");
+__VIRTIO_SIMPLE_ASSERT(VIRTIO_SIMPLE_S_EIO == 0x8005 && VIRTIO_SIMPLE_S_ENOMEM == 0x800c,
+		       "driver statuses: bit 15 and the Linux errno");
+__VIRTIO_SIMPLE_ASSERT(sizeof(struct virtio_simple_config) == 40,
+		       "virtio_simple_config is 40 bytes");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_config, max_payload) == 4,
+		       "config.max_payload at 4");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_config, label) == 8,
+		       "config.label at 8");
+__VIRTIO_SIMPLE_ASSERT(sizeof(struct virtio_simple_info) == 56,
+		       "virtio_simple_info is 56 bytes");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_info, features) == 16,
+		       "info.features at 16");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_info, label) == 24,
+		       "info.label at 24");
+__VIRTIO_SIMPLE_ASSERT(sizeof(struct virtio_simple_call) == 32,
+		       "virtio_simple_call is 32 bytes");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_call, req_buf) == 8,
+		       "call.req_buf at 8");
+__VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_call, resp_cap) == 24,
+		       "call.resp_cap at 24");
 
 #endif /* _LINUX_VIRTIO_SIMPLE_H */

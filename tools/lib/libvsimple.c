@@ -30,6 +30,11 @@ struct vsimple {
 	uint8_t *wbuf;		/* one whole request */
 };
 
+const char *vsimple_version(void)
+{
+	return LIBVSIMPLE_VERSION;
+}
+
 struct vsimple *vsimple_open_path(const char *path, int flags)
 {
 	struct vsimple *vs = calloc(1, sizeof(*vs));

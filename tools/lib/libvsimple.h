@@ -20,6 +20,20 @@
 #include <stdint.h>
 #include <virtio_simple.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The library's version, the project's (dkms.conf's PACKAGE_VERSION):
+ * LIBVSIMPLE_VERSION for what a program was compiled against,
+ * vsimple_version() for the library it runs with.
+ */
+#define LIBVSIMPLE_VERSION_MAJOR 0
+#define LIBVSIMPLE_VERSION_MINOR 1
+#define LIBVSIMPLE_VERSION "0.1"
+const char *vsimple_version(void);
+
 struct vsimple;
 
 /* A response as returned by vsimple_complete(). */
@@ -72,5 +86,9 @@ int vsimple_wait(struct vsimple *vs, short events, int timeout_ms);
 int vsimple_list(int *indexes, int max);
 
 const char *vsimple_status_name(uint16_t status);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* LIBVSIMPLE_H */
