@@ -82,8 +82,9 @@ $(INST)/libvsimple.a: $(INST)/libvsimple.o
 	rm -f $@
 	$(AR) rcs $@ $<
 
-$(INST)/$(SONAME): $(INST)/libvsimple.o
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $<
+$(INST)/$(SONAME): $(INST)/libvsimple.o tools/lib/libvsimple.map
+	$(CC) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script,tools/lib/libvsimple.map -o $@ $<
 
 # written at install time: it holds PREFIX
 define pkgconfig

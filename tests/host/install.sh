@@ -47,6 +47,15 @@ check "libvsimple.a" test -f "$lib/libvsimple.a"
 soname() { objdump -p "$lib/libvsimple.so.0" | grep -q 'SONAME *libvsimple.so.0$'; }
 check "libvsimple.so.0 with its soname" soname
 check "libvsimple.so links to it" test "$(readlink "$lib/libvsimple.so")" = libvsimple.so.0
+# its exports: the vsimple_ functions, each at version LIBVSIMPLE_0.1
+# (tools/lib/libvsimple.map), nothing else
+exports() {
+	local syms
+	syms=$(objdump -T "$lib/libvsimple.so.0" | awk '$4 == ".text" { print $6, $7 }')
+	[ -n "$syms" ] && ! grep -qv '^LIBVSIMPLE_0\.1 vsimple_' <<<"$syms" &&
+		grep -q '^LIBVSIMPLE_0\.1 vsimple_version$' <<<"$syms"
+}
+check "libvsimple.so.0 exports only vsimple_ functions, versioned LIBVSIMPLE_0.1" exports
 check "headers" test -f "$root/usr/local/include/libvsimple.h" -a \
 	-f "$root/usr/local/include/virtio_simple.h"
 check "the CLI runs" "$root/usr/local/bin/vsimple" --help
