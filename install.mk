@@ -111,13 +111,16 @@ install-lib: $(INST)/libvsimple.a $(INST)/$(SONAME)
 	$(INSTALL) -d $(DESTDIR)$(PKGCONFIGDIR)
 	echo "$$pkgconfig" > $(DESTDIR)$(PKGCONFIGDIR)/libvsimple.pc
 	$(INSTALL) -D -m 644 tools/lib/libvsimple.h $(DESTDIR)$(INCLUDEDIR)/libvsimple.h
+	$(INSTALL) -D -m 644 tools/lib/libvsimple.3 $(DESTDIR)$(MANDIR)/man3/libvsimple.3
 	$(INSTALL) -D -m 644 include/uapi/virtio_simple.h $(DESTDIR)$(INCLUDEDIR)/virtio_simple.h
 	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
 
 uninstall-lib:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libvsimple.a $(SONAME) libvsimple.so) \
 		$(DESTDIR)$(PKGCONFIGDIR)/libvsimple.pc \
-		$(addprefix $(DESTDIR)$(INCLUDEDIR)/,libvsimple.h virtio_simple.h)
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/,libvsimple.h virtio_simple.h) \
+		$(DESTDIR)$(MANDIR)/man3/libvsimple.3
+	[ ! -d $(DESTDIR)$(MANDIR)/man3 ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(MANDIR)/man3
 	[ ! -d $(DESTDIR)$(PKGCONFIGDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(PKGCONFIGDIR)
 	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
 

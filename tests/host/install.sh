@@ -66,6 +66,20 @@ check "the man page renders without warnings" \
 	bash -c '! groff -man -Tutf8 -ww -z "$0" 2>&1 | grep .' \
 	"$root/usr/local/share/man/man1/vsimple.1"
 
+check "the library's man page, libvsimple(3), renders without warnings" \
+	bash -c 'test -s "$0" && ! groff -man -Tutf8 -ww -z "$0" 2>&1 | grep .' \
+	"$root/usr/local/share/man/man3/libvsimple.3"
+# every function of the header has its line in the man page's synopsis
+documented() {
+	local f missing=
+	for f in $(grep -o '^[a-z].*[ *]\(vsimple_[a-z_]*\)(' "$top/tools/lib/libvsimple.h" |
+			grep -o 'vsimple_[a-z_]*'); do
+		grep -q "^\.BI\? \"[^\"]*\b$f(" "$top/tools/lib/libvsimple.3" || missing+=" $f"
+	done
+	[ -z "$missing" ] || { echo "not in libvsimple.3:$missing"; return 1; }
+}
+check "libvsimple(3) lists every function libvsimple.h declares" documented
+
 # a program built the way the .pc says, against the shared library
 cat > "$tmp/prog.c" <<'EOF'
 #include <stdio.h>
