@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 is_source() {
 	case $1 in
 	docs/* | LICENSES/* | tests/fuzz/corpus/* | *.md | LICENSE | COPYING) return 1 ;;
-	*.c | *.h | *.sh | *.py | *.mk | *.1 | *.rules | *.conf) return 0 ;;
+	*.c | *.h | *.sh | *.py | *.mk | *.[13] | *.map | *.dot | *.rules | *.conf) return 0 ;;
 	Makefile | */Makefile | Kbuild | */Kbuild) return 0 ;;
 	esac
 	[ "$(head -c 2 "$1")" = '#!' ]
@@ -49,8 +49,8 @@ spdx_of() {
 			$0 == " */" { exit }
 			index($0, t) == 1 { print substr($0, length(t) + 1); exit }' "$1" ;;
 	*.c) sed -n "1s|^// $tag||p" "$1" ;;
-	*.h) sed -n "1s|^/\* $tag\(.*\) \*/\$|\1|p" "$1" ;;
-	*.1) sed -n "1s|^\.\\\\\" $tag||p" "$1" ;;
+	*.h | *.map) sed -n "1s|^/\* $tag\(.*\) \*/\$|\1|p" "$1" ;;
+	*.[13]) sed -n "1s|^\.\\\\\" $tag||p" "$1" ;;
 	*)
 		[ "$(head -c 2 "$1")" != '#!' ] || n=2
 		sed -n "${n}s|^# $tag||p" "$1" ;;
