@@ -92,4 +92,25 @@ for cmd in "info" "echo hi" "crc32c /dev/null" "bench --seconds 1"; do
 	check "$cmd: IOC_INFO failing after open is reported, exit 3" \
 		exits 3 "No such device" env LD_PRELOAD="$shim" "$vsimple" -d "$tmp/fake" $cmd
 done
+# options the getopt_long way: --version, --device, a command's --help,
+# "--" before a TEXT that starts with '-'; --json output parses
+want=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+check "--version: 'vsimple $want (libvsimple $want)', exit 0" \
+	sh -c "[ \"\$('$vsimple' --version)\" = 'vsimple $want (libvsimple $want)' ]"
+for c in list info echo crc32c delay bench; do
+	check "$c --help: the usage on stdout, exit 0, no device opened" \
+		sh -c "'$vsimple' -d '$tmp/absent' $c --help | grep -q '^usage: vsimple'"
+done
+check "--device PATH is -d PATH" \
+	exits 3 "no virtio-simple device $tmp/absent" "$vsimple" --device "$tmp/absent" info
+check "echo -x: an unknown option, refused, exit 2" exits 2 "unknown option '-x'" "$vsimple" echo -x
+check "info --json: valid JSON with the device's facts" sh -c \
+	"FAKE_INFO_OK=2 LD_PRELOAD='$shim' '$vsimple' -d '$tmp/fake' info --json |
+	python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(not (d[\"label\"] == \"fake\" and d[\"max_payload\"] == 64 and d[\"req_queue_size\"] == 8 and d[\"device\"] == sys.argv[1]))' '$tmp/fake'"
+label='q"b\s'$'\t''x'
+check "info --json escapes a label's quote, backslash and tab" sh -c \
+	"FAKE_INFO_OK=2 FAKE_INFO_LABEL='$label' LD_PRELOAD='$shim' '$vsimple' -d '$tmp/fake' info --json |
+	python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)[\"label\"] != sys.argv[1])' '$label'"
+check "list --json with no device: [] and exit 3" sh -c \
+	"out=\$('$vsimple' list --json 2>/dev/null); [ \$? = 3 ] && [ \"\$out\" = '[]' ]"
 tap_done

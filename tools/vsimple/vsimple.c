@@ -28,19 +28,22 @@ static const char *device = "0";
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vsimple [-d N|PATH] COMMAND [ARGS]\n"
+"usage: vsimple [-d|--device N|PATH] COMMAND [--help] [ARGS]\n"
+"       vsimple -h|--help | -V|--version\n"
 "\n"
 "Talk to a virtio-simple device (/dev/virtio-simpleN, default N=0).\n"
 "\n"
 "commands:\n"
-"  list                 the devices present\n"
-"  info                 max payload, queue sizes, features, label\n"
+"  list [--json]        the devices present\n"
+"  info [--json]        max payload, queue sizes, features, label\n"
 "  echo [TEXT|-]        send TEXT (or stdin) and print the answer\n"
 "  crc32c [FILE|-]      CRC-32C of FILE (or stdin) computed by the device\n"
 "  delay USEC           ask for an answer after USEC microseconds (<= 1000000)\n"
 "  bench [--op echo|crc32c|delay] [--size BYTES] [--depth N]\n"
 "        [--seconds S] [--json]\n"
 "                       requests/s, MB/s and latency percentiles\n"
+"\n"
+"A TEXT that starts with '-' follows '--': vsimple echo -- -n\n"
 "\n"
 "exit status: 0 ok, 1 error answer or failed request, 2 usage, 3 no device,\n"
 "4 permission denied (the node's mode: see driver/99-virtio-simple.rules)\n");
@@ -60,6 +63,58 @@ static int no_more_args(int argc, char **argv, int takes)
 	if (argc > takes)
 		return die_usage("unexpected argument '%s'", argv[takes]);
 	return 0;
+}
+
+/* @s as a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/*
+ * A command's own options, before its arguments: --help everywhere, --json
+ * where @json is given.  Moves argc and argv past them.  Returns -1 to go on,
+ * or the exit code (0 after --help).
+ */
+static int command_options(const char *name, int *argc, char ***argv,
+			   int *json)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	(*argv)[0] = (char *)name;
+	optind = 0;
+	opterr = 0;
+	/* "+": the first argument ends the options ("-" is an argument) */
+	while ((c = getopt_long(*argc, *argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == 'j' && json) {
+			*json = 1;
+			continue;
+		}
+		return die_usage("unknown option '%s'", (*argv)[optind - 1]);
+	}
+	*argc -= optind;
+	*argv += optind;
+	return -1;
 }
 
 /*
@@ -205,7 +260,7 @@ static int call(struct vsimple *vs, uint16_t op, const void *req, uint32_t len,
 	return 0;
 }
 
-static int cmd_list(int argc, char **argv)
+static int cmd_list(int argc, char **argv, int json)
 {
 	int idx[256], n;
 
@@ -214,26 +269,46 @@ static int cmd_list(int argc, char **argv)
 	n = vsimple_list(idx, 256);
 
 	if (n <= 0) {
+		if (json)
+			printf("[]\n");
 		fprintf(stderr, "vsimple: no virtio-simple device: is the module "
 			"loaded? see dmesg\n");
 		return EXIT_NODEV;
 	}
+	if (json)
+		putchar('[');
 	for (int i = 0; i < n; i++) {
 		struct vsimple *vs = vsimple_open(idx[i], 0);
 		struct virtio_simple_info info;
+		int ok = vs && vsimple_info(vs, &info) == 0;
 
-		if (vs && vsimple_info(vs, &info) == 0)
+		if (json) {
+			printf("%s{\"device\": \"/dev/virtio-simple%d\", \"index\": %d",
+			       i ? ", " : "", idx[i], idx[i]);
+			if (ok) {
+				printf(", \"max_payload\": %u, \"label\": ",
+				       info.max_payload);
+				json_string((char *)info.label);
+			} else {
+				printf(", \"error\": ");
+				json_string(strerror(errno));
+			}
+			putchar('}');
+		} else if (ok) {
 			printf("/dev/virtio-simple%d\tmax_payload=%u\tlabel=%s\n",
 			       idx[i], info.max_payload, (char *)info.label);
-		else
+		} else {
 			printf("/dev/virtio-simple%d\t(%s)\n", idx[i],
 			       strerror(errno));
+		}
 		vsimple_close(vs);
 	}
+	if (json)
+		printf("]\n");
 	return 0;
 }
 
-static int cmd_info(int argc, char **argv)
+static int cmd_info(int argc, char **argv, int json)
 {
 	struct virtio_simple_info info;
 	struct vsimple *vs;
@@ -241,6 +316,20 @@ static int cmd_info(int argc, char **argv)
 
 	if (rc || (rc = open_device(0, &vs, &info)))
 		return rc;
+	if (json) {
+		printf("{\"device\": ");
+		json_string(vsimple_path(vs));
+		printf(", \"max_payload\": %u, \"req_queue_size\": %u, "
+		       "\"resp_queue_size\": %u, \"max_in_flight\": %u, "
+		       "\"features\": %" PRIu64 ", \"label\": ",
+		       info.max_payload, info.req_queue_size,
+		       info.resp_queue_size, info.max_in_flight,
+		       (uint64_t)info.features);
+		json_string((char *)info.label);
+		printf("}\n");
+		vsimple_close(vs);
+		return 0;
+	}
 	printf("device:          %s\n", vsimple_path(vs));
 	printf("max_payload:     %u\n", info.max_payload);
 	printf("requestq size:   %u\n", info.req_queue_size);
@@ -648,6 +737,12 @@ static int bench_run(struct bench *b, int fd, double seconds)
 	}
 }
 
+static const char *op_name(uint16_t op)
+{
+	return op == VIRTIO_SIMPLE_OP_ECHO ? "echo" :
+	       op == VIRTIO_SIMPLE_OP_CRC32C ? "crc32c" : "delay";
+}
+
 static void bench_report(struct bench *b, double seconds, int json)
 {
 	double *lat = b->lat;
@@ -668,12 +763,12 @@ static void bench_report(struct bench *b, double seconds, int json)
 		       b->bytes / seconds / 1e6, PCT(0.5), PCT(0.9), PCT(0.99),
 		       PCT(1));
 	else
-		printf("op %u size %lu depth %lu: %zu requests in %.2f s, "
+		printf("%s size %lu depth %lu: %zu requests in %.2f s, "
 		       "%.1f req/s, %.3f MB/s, errors %" PRIu64 "\n"
 		       "latency us: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n"
 		       "%" PRIu64 " answer bytes checked; %" PRIu64 " writes "
 		       "(%.1f requests each), at most %lu in flight\n",
-		       b->op, b->size, b->depth, nlat, seconds, nlat / seconds,
+		       op_name(b->op), b->size, b->depth, nlat, seconds, nlat / seconds,
 		       b->bytes / seconds / 1e6, b->errors, PCT(0.5), PCT(0.9),
 		       PCT(0.99), PCT(1), b->checked, b->writes,
 		       b->writes ? (double)nlat / b->writes : 0, b->max_in_flight);
@@ -704,6 +799,7 @@ static int cmd_bench(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'q' },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench b = { .op = VIRTIO_SIMPLE_OP_ECHO, .size = 4096, .depth = 8,
@@ -716,6 +812,7 @@ static int cmd_bench(int argc, char **argv)
 	/* getopt's own messages then start "vsimple bench: " */
 	argv[0] = "vsimple bench";
 	optind = 0;
+	opterr = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -745,6 +842,7 @@ static int cmd_bench(int argc, char **argv)
 						 "got '%s'", optarg);
 			break;
 		case 'j': json = 1; break;
+		case 'h': usage(stdout); return 0;
 		default: return die_usage("bench: bad option%s", "");
 		}
 	}
@@ -788,42 +886,66 @@ out:
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	unsigned long idx;
 	const char *cmd;
-	int i = 1;
+	int c, json = 0, rc;
 
-	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	opterr = 0;
+	/* "+": options end at the command, which parses its own */
+	while ((c = getopt_long(argc, argv, "+:d:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-d")) {
-			if (i + 1 >= argc || !*argv[i + 1])
+		case 'V':
+			printf("vsimple %s (libvsimple %s)\n", LIBVSIMPLE_VERSION,
+			       vsimple_version());
+			return 0;
+		case 'd':
+			if (!*optarg)
 				return die_usage("-d needs a device: N or PATH%s", "");
-			device = argv[i + 1];
+			device = optarg;
 			if (parse_index(device, &idx) < 0)
 				return bad_number("-d N", device, 0, INT_MAX);
-			i += 2;
-		} else {
-			return die_usage("unknown option '%s'", argv[i]);
+			break;
+		case ':':
+			return die_usage("-d needs a device: N or PATH%s", "");
+		default:
+			return die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (i >= argc) {
+	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	cmd = argv[i++];
-	/* a command gets the arguments after its name; bench, for getopt, its name too */
-	if (!strcmp(cmd, "list"))
-		return cmd_list(argc - i, argv + i);
-	if (!strcmp(cmd, "info"))
-		return cmd_info(argc - i, argv + i);
-	if (!strcmp(cmd, "echo"))
-		return cmd_echo(argc - i, argv + i);
-	if (!strcmp(cmd, "crc32c"))
-		return cmd_crc32c(argc - i, argv + i);
-	if (!strcmp(cmd, "delay"))
-		return cmd_delay(argc - i, argv + i);
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	/* bench parses its own options (getopt_long), from its name on */
 	if (!strcmp(cmd, "bench"))
-		return cmd_bench(argc - i + 1, argv + i - 1);
-	return die_usage("unknown command '%s'", cmd);
+		return cmd_bench(argc, argv);
+	if (strcmp(cmd, "list") && strcmp(cmd, "info") && strcmp(cmd, "echo") &&
+	    strcmp(cmd, "crc32c") && strcmp(cmd, "delay"))
+		return die_usage("unknown command '%s'", cmd);
+	rc = command_options(!strcmp(cmd, "list") ? "vsimple list" :
+			     !strcmp(cmd, "info") ? "vsimple info" : "vsimple",
+			     &argc, &argv,
+			     !strcmp(cmd, "list") || !strcmp(cmd, "info") ? &json : NULL);
+	if (rc >= 0)
+		return rc;
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc, argv, json);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc, argv, json);
+	if (!strcmp(cmd, "echo"))
+		return cmd_echo(argc, argv);
+	if (!strcmp(cmd, "crc32c"))
+		return cmd_crc32c(argc, argv);
+	return cmd_delay(argc, argv);
 }

@@ -3,7 +3,8 @@
  * LD_PRELOAD shim for the CLI's host test: any file opened with -d looks
  * like a virtio-simple device whose IOC_INFO works FAKE_INFO_OK times
  * (default 1: vsimple_open's own call) and then fails with ENODEV, as when
- * the device is unplugged between open and use.  Other ioctls pass through.
+ * the device is unplugged between open and use; its label is "fake" or
+ * FAKE_INFO_LABEL.  Other ioctls pass through.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -36,7 +37,8 @@ int ioctl(int fd, unsigned long request, ...)
 		info->max_payload = 64;
 		info->req_queue_size = info->resp_queue_size = 8;
 		info->max_in_flight = 8;
-		strcpy((char *)info->label, "fake");
+		strncpy((char *)info->label, getenv("FAKE_INFO_LABEL") ?: "fake",
+			sizeof(info->label) - 1);
 		return 0;
 	}
 	if (!real_ioctl)
