@@ -42,7 +42,10 @@ struct vsimple_response {
 	uint16_t op;
 	uint16_t status;	/* VIRTIO_SIMPLE_S_* */
 	uint32_t len;		/* payload bytes copied (on EMSGSIZE: needed) */
+	uint32_t reserved[4];	/* zero: room for later fields, same ABI */
 };
+__VIRTIO_SIMPLE_ASSERT(sizeof(struct vsimple_response) == 32,
+		       "vsimple_response is 32 bytes, reserved space included");
 
 #define VSIMPLE_NONBLOCK 1	/* vsimple_open() flag */
 
