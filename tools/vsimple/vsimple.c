@@ -24,6 +24,7 @@
 enum { EXIT_STATUS = 1, EXIT_USAGE = 2, EXIT_NODEV = 3, EXIT_PERM = 4 };
 
 static const char *device = "0";
+static int json_out;	/* --json, for the commands that take it */
 
 static void usage(FILE *f)
 {
@@ -260,8 +261,9 @@ static int call(struct vsimple *vs, uint16_t op, const void *req, uint32_t len,
 	return 0;
 }
 
-static int cmd_list(int argc, char **argv, int json)
+static int cmd_list(int argc, char **argv)
 {
+	int json = json_out;
 	int idx[256], n;
 
 	if (no_more_args(argc, argv, 0))
@@ -308,8 +310,9 @@ static int cmd_list(int argc, char **argv, int json)
 	return 0;
 }
 
-static int cmd_info(int argc, char **argv, int json)
+static int cmd_info(int argc, char **argv)
 {
+	int json = json_out;
 	struct virtio_simple_info info;
 	struct vsimple *vs;
 	int rc = no_more_args(argc, argv, 0);
@@ -884,6 +887,19 @@ out:
 	return rc;
 }
 
+/* The commands; bench parses its own options. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	int json;		/* takes --json */
+} commands[] = {
+	{ "list", cmd_list, 1 },
+	{ "info", cmd_info, 1 },
+	{ "echo", cmd_echo, 0 },
+	{ "crc32c", cmd_crc32c, 0 },
+	{ "delay", cmd_delay, 0 },
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -892,14 +908,16 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct command *c = NULL;
 	unsigned long idx;
 	const char *cmd;
-	int c, json = 0, rc;
+	char name[64];
+	int opt, rc;
 
 	opterr = 0;
 	/* "+": options end at the command, which parses its own */
-	while ((c = getopt_long(argc, argv, "+:d:hV", opts, NULL)) != -1) {
-		switch (c) {
+	while ((opt = getopt_long(argc, argv, "+:d:hV", opts, NULL)) != -1) {
+		switch (opt) {
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -927,25 +945,14 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	/* bench parses its own options (getopt_long), from its name on */
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc, argv);
-	if (strcmp(cmd, "list") && strcmp(cmd, "info") && strcmp(cmd, "echo") &&
-	    strcmp(cmd, "crc32c") && strcmp(cmd, "delay"))
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			c = &commands[i];
+	if (!c)
 		return die_usage("unknown command '%s'", cmd);
-	rc = command_options(!strcmp(cmd, "list") ? "vsimple list" :
-			     !strcmp(cmd, "info") ? "vsimple info" : "vsimple",
-			     &argc, &argv,
-			     !strcmp(cmd, "list") || !strcmp(cmd, "info") ? &json : NULL);
-	if (rc >= 0)
-		return rc;
-	if (!strcmp(cmd, "list"))
-		return cmd_list(argc, argv, json);
-	if (!strcmp(cmd, "info"))
-		return cmd_info(argc, argv, json);
-	if (!strcmp(cmd, "echo"))
-		return cmd_echo(argc, argv);
-	if (!strcmp(cmd, "crc32c"))
-		return cmd_crc32c(argc, argv);
-	return cmd_delay(argc, argv);
+	snprintf(name, sizeof(name), "vsimple %s", cmd);
+	rc = command_options(name, &argc, &argv, c->json ? &json_out : NULL);
+	return rc >= 0 ? rc : c->run(argc, argv);
 }
