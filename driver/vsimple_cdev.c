@@ -201,15 +201,16 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	size_t total;
 	int err;
 
-	if (!(filp->f_flags & O_NONBLOCK))
+	err = 0;
+	if (!(filp->f_flags & O_NONBLOCK)) {
 		vsimple_busy_poll(dev, vsimple_poll_done, f);
-	spin_lock_irq(&dev->lock);
-	if (!(filp->f_flags & O_NONBLOCK))
+		spin_lock_irq(&dev->lock);
 		err = wait_event_interruptible_lock_irq(f->read_wq,
 							vsimple_readable(f),
 							dev->lock);
-	else
-		err = 0;
+	} else {
+		spin_lock_irq(&dev->lock);
+	}
 	if (err)
 		goto unlock;
 	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);

@@ -15,11 +15,11 @@
 #include <linux/error-injection.h>
 #include <linux/memcontrol.h>
 #include <linux/rcupdate.h>
+#include <linux/scatterlist.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/sched/clock.h>
 #include <linux/uaccess.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>

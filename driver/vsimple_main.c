@@ -24,14 +24,11 @@ unsigned int vsimple_request_timeout_ms = 10000;
 static int vsimple_set_timeout(const char *val, const struct kernel_param *kp)
 {
 	unsigned int ms;
-	int err = kstrtouint(val, 0, &ms);
 
-	if (err)
-		return err;
-	if (ms && (ms < VSIMPLE_TIMEOUT_MIN_MS || ms > VSIMPLE_TIMEOUT_MAX_MS))
-		return -EINVAL;
-	WRITE_ONCE(vsimple_request_timeout_ms, ms);
-	return 0;
+	if (!kstrtouint(val, 0, &ms) && !ms)
+		return param_set_uint(val, kp);
+	return param_set_uint_minmax(val, kp, VSIMPLE_TIMEOUT_MIN_MS,
+				     VSIMPLE_TIMEOUT_MAX_MS);
 }
 
 static const struct kernel_param_ops vsimple_timeout_ops = {
@@ -53,15 +50,7 @@ unsigned int vsimple_busy_poll_us;
 
 static int vsimple_set_busy_poll(const char *val, const struct kernel_param *kp)
 {
-	unsigned int us;
-	int err = kstrtouint(val, 0, &us);
-
-	if (err)
-		return err;
-	if (us > VSIMPLE_BUSY_POLL_MAX_US)
-		return -EINVAL;
-	WRITE_ONCE(vsimple_busy_poll_us, us);
-	return 0;
+	return param_set_uint_minmax(val, kp, 0, VSIMPLE_BUSY_POLL_MAX_US);
 }
 
 static const struct kernel_param_ops vsimple_busy_poll_ops = {
@@ -212,13 +201,6 @@ static void vsimple_set_flag(struct vsimple_dev *dev, bool *flag, bool on)
 }
 
 /*
- * Recovery from a device that needs a reset or stopped answering: reset
- * it, fail what was in flight with -EIO to whoever sent it, and bring the
- * queues back, through the same freeze/restore halves as suspend.  Calls
- * made meanwhile wait (recovering).  If the queues cannot come back, the
- * device stays broken: -EIO until it is unbound or removed.
- */
-/*
  * A device that needs a reset again and again without answering anything
  * in between is not helped by more resets: stop it, and leave it broken
  * (calls fail with EIO) until it is unbound and bound again.
@@ -232,6 +214,13 @@ static void vsimple_give_up(struct vsimple_dev *dev)
 	vsimple_stop(dev, -EIO);
 }
 
+/*
+ * Recovery from a device that needs a reset or stopped answering: reset
+ * it, fail what was in flight with -EIO to whoever sent it, and bring the
+ * queues back, through the same freeze/restore halves as suspend.  Calls
+ * made meanwhile wait (recovering).  If the queues cannot come back, the
+ * device stays broken: -EIO until it is unbound or removed.
+ */
 static void vsimple_recover_work(struct work_struct *work)
 {
 	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
