@@ -96,6 +96,11 @@ int main(int argc, char **argv)
         return 2;
     }
     rc = vsimple_host_new(&o, &host);
+    if (rc == -EOPNOTSUPP && o.fault_injection) {
+        fprintf(stderr, "vhost-user-simple: --x-fault-injection is for"
+                " tests: only the ASan build (build/backend/asan) has it\n");
+        return 2;
+    }
     if (rc) {
         fprintf(stderr, "vhost-user-simple: %s: %s\n", o.socket_path,
                 strerror(-rc));

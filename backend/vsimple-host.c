@@ -319,9 +319,11 @@ static bool vsimple_take_request(struct vsimple_host *h, bool *req_used,
     }
     vsimple_parse(elem->out_sg, elem->out_num, h->opt.max_payload, &req);
 
+#ifdef VSIMPLE_FAULT_INJECTION
     if (h->opt.fault_injection) {
         fault = vsimple_fault_of(elem->out_sg, elem->out_num, &req);
     }
+#endif
     if (vsimple_delay_arg(elem->out_sg, elem->out_num, &req, &usec) ||
         fault == VSIMPLE_FAULT_DROP) {
         if (fault != VSIMPLE_FAULT_DROP) {
@@ -532,6 +534,11 @@ int vsimple_host_new(const struct vsimple_host_options *o,
           o->max_payload > VIRTIO_SIMPLE_MAX_PAYLOAD_LIMIT))) {
         return -EINVAL;
     }
+#ifndef VSIMPLE_FAULT_INJECTION
+    if (o->fault_injection) {
+        return -EOPNOTSUPP;
+    }
+#endif
     h = calloc(1, sizeof(*h));
     if (!h) {
         return -ENOMEM;

@@ -39,7 +39,11 @@ struct vsimple_host_options {
     uint32_t max_payload;
     /* The config space's label, shorter than 32 bytes (NULL: empty). */
     const char *label;
-    /* Test only: answer "x-fault:" ECHOs as the device's property does. */
+    /*
+     * Test only: answer "x-fault:" ECHOs as the device's property does.
+     * Only the library's ASan build honours it; any other refuses it
+     * (-EOPNOTSUPP from vsimple_host_new()).
+     */
     bool fault_injection;
     /* Diagnostics go here (NULL: stderr). */
     void (*log)(const char *line);
@@ -58,7 +62,10 @@ typedef uint16_t vsimple_host_op_fn(void *opaque, uint16_t op,
                                     uint8_t *resp, uint32_t resp_cap,
                                     uint32_t *resp_len);
 
-/* Returns 0, or a negative errno (bad options: -EINVAL; the socket's). */
+/*
+ * Returns 0, or a negative errno (bad options: -EINVAL; fault_injection
+ * in a build without it: -EOPNOTSUPP; the socket's).
+ */
 int vsimple_host_new(const struct vsimple_host_options *o,
                      struct vsimple_host **hp);
 

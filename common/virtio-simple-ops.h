@@ -42,6 +42,14 @@ typedef struct VSimpleData {
 /*
  * A test-only misbehaviour asked for by an ECHO of "x-fault:" + a letter,
  * when the caller enabled fault injection (see vsimple_fault_of()).
+ *
+ * Only the test builds can enable it, those that define
+ * VSIMPLE_FAULT_INJECTION: QEMU's AddressSanitizer builds (FLAVOUR=asan and
+ * fuzz, hw/virtio/virtio-simple.h) and backend/'s asan build, which the
+ * tests run.  A build users run has no x-fault-injection property and no
+ * --x-fault-injection option, so no -global or command line turns it on
+ * by accident and no guest payload can put the device in NEEDS_RESET for
+ * everyone.
  */
 typedef enum VSimpleFault {
     VSIMPLE_FAULT_NONE,

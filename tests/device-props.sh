@@ -50,4 +50,26 @@ refused "queue-size=2048" "queue-size must be a power of 2 between 2 and 1024, g
 accepted "label=$label31"
 refused "label=$label32" "label must be shorter than 32 bytes"
 accepted "label=fine,vectors=3,ioeventfd=off,packed=on"
+
+# Fault injection exists in the test (ASan) builds alone: in this build,
+# the one users run, neither -device nor -global can turn it on
+refused "x-fault-injection=on" "Property 'virtio-simple-pci.x-fault-injection' not found"
+out=$(echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+	timeout 30 "$qemu" -M pc -nodefaults -display none -S -qmp stdio \
+	-global virtio-simple-pci.x-fault-injection=on -device virtio-simple-pci 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && grep -qF "x-fault-injection" <<<"$out" && ok=0 || ok=1
+tap_result "$ok" "-global virtio-simple-pci.x-fault-injection=on refused" \
+	"expected rc != 0 naming the property, got rc $rc: $(tail -n 3 <<<"$out")"
+asan="$(FLAVOUR=asan "$top/vm/builders/build-qemu.sh" 2>/dev/null)/qemu-system-x86_64"
+out=$(echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+	timeout 60 "$asan" -M pc -nodefaults -display none -S -qmp stdio \
+	-device virtio-simple-pci,x-fault-injection=on 2>&1)
+tap_result $? "the ASan build (the tests') has it" "$(tail -n 3 <<<"$out")"
+out=$("$top/build/backend/plain/vhost-user-simple" --socket-path /nonexistent/vs.sock \
+	--x-fault-injection 2>&1)
+rc=$?
+[ "$rc" -eq 2 ] && grep -qF "only the ASan build" <<<"$out" && ok=0 || ok=1
+tap_result "$ok" "the backend's plain build refuses --x-fault-injection" \
+	"expected rc 2 and 'only the ASan build', got rc $rc: $out"
 tap_done

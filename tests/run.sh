@@ -33,6 +33,14 @@ runner_root_up_front install-guest install-guest-dkms
 guest() {
 	vm/boot/run-guest.py --timeout "${VSIMPLE_GUEST_TIMEOUT:-300}" "$@"
 }
+# the guest on QEMU's ASan build: x-fault-injection exists in test builds
+# alone (common/virtio-simple-ops.h); the backend's ASan build, which vu
+# runs, has it too
+guest_asan() {
+	local b
+	b=$(FLAVOUR=asan vm/builders/build-qemu.sh) || return 1
+	guest --qemu "$b/qemu-system-x86_64" "$@"
+}
 # the same guest, its virtio-simple-pci served by the vhost-user backend
 # (backend/, its ASan + UBSan build): docs/vhost-user.md
 vu() { guest --backend vhost-user "$@"; }
@@ -66,9 +74,9 @@ suite guest-unplug guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifec
 suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
 # init_on_alloc=0: Debian's default of zeroing every allocation would hide
 # a driver that hands user space memory the device never wrote
-suite guest-faulty-device guest --append init_on_alloc=0 \
+suite guest-faulty-device guest_asan --append init_on_alloc=0 \
 	--device virtio-simple-pci,x-fault-injection=on build/guest-bin/fault_test
-suite guest-recovery guest --device virtio-simple-pci,x-fault-injection=on \
+suite guest-recovery guest_asan --device virtio-simple-pci,x-fault-injection=on \
 	build/guest-bin/recovery_test
 # failslab/fail_page_alloc (fail-nth) in the system calls, fail_function
 # in the driver's refill and probe: the debug kernel (make check-debug);

@@ -14,8 +14,10 @@ set -euo pipefail
 flavour=${1:-plain}
 case $flavour in
 plain) cflags=(-O2) sanitize=none ;;
+# the test build alone has fault injection (common/virtio-simple-ops.h)
 asan)  cflags=(-O1 -fsanitize=address,undefined -fno-sanitize-recover=all
-	       -fno-omit-frame-pointer) sanitize=address,undefined ;;
+	       -fno-omit-frame-pointer -DVSIMPLE_FAULT_INJECTION)
+       sanitize=address,undefined ;;
 *)     vs_die "unknown flavour $flavour (plain, asan)" ;;
 esac
 qemu_src=$("$VS_TOP/vm/fetch/fetch-qemu.sh")

@@ -101,18 +101,21 @@ static bool virtio_simple_check_response(VirtIOSimple *s,
 }
 
 /*
- * Test only (x-fault-injection=on): an ECHO of "x-fault:" + a letter gets
- * a misbehaving answer (common/virtio-simple-ops.h lists them), so drivers
- * can be tested against a bad device.  "r" puts the device in NEEDS_RESET
- * and "d" takes the request and never answers it: those two are ours.
+ * Test only (x-fault-injection=on, a property of the sanitizer builds
+ * alone: common/virtio-simple-ops.h): an ECHO of "x-fault:" + a letter gets
+ * a misbehaving answer, so drivers can be tested against a bad device.
+ * "r" puts the device in NEEDS_RESET and "d" takes the request and never
+ * answers it: those two are ours.
  */
 static VSimpleFault virtio_simple_fault(VirtIOSimple *s, VirtQueueElement *elem,
                                         VSimpleRequest *req)
 {
-    if (!s->x_fault_injection) {
-        return VSIMPLE_FAULT_NONE;
+#ifdef VSIMPLE_FAULT_INJECTION
+    if (s->x_fault_injection) {
+        return vsimple_fault_of(elem->out_sg, elem->out_num, req);
     }
-    return vsimple_fault_of(elem->out_sg, elem->out_num, req);
+#endif
+    return VSIMPLE_FAULT_NONE;
 }
 
 /* Count and trace an answer the shared code wrote; returns bytes written. */
@@ -704,8 +707,10 @@ static VSIMPLE_PROPERTY virtio_simple_properties[] = {
     DEFINE_PROP_UINT32("max-payload", VirtIOSimple, max_payload,
                        VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT),
     DEFINE_PROP_UINT16("queue-size", VirtIOSimple, queue_size, 128),
+#ifdef VSIMPLE_FAULT_INJECTION
     DEFINE_PROP_BOOL("x-fault-injection", VirtIOSimple, x_fault_injection,
                      false),
+#endif
     VSIMPLE_PROPS_END
 };
 

@@ -16,6 +16,11 @@
 #include "standard-headers/linux/virtio_simple.h"
 #include "qom/object.h"
 
+/* Fault injection in the sanitizer (test) builds alone: virtio-simple-ops.h */
+#ifdef QEMU_SANITIZE_ADDRESS
+#define VSIMPLE_FAULT_INJECTION
+#endif
+
 #define TYPE_VIRTIO_SIMPLE "virtio-simple"
 
 /* Room for pending DELAY answers: at least the protocol's cap */
@@ -71,7 +76,7 @@ struct VirtIOSimple {
     /* Properties */
     uint32_t max_payload;
     uint16_t queue_size;
-    bool x_fault_injection;     /* test only: see virtio_simple_fault() */
+    bool x_fault_injection;     /* test builds only: virtio_simple_fault() */
 };
 
 #endif
