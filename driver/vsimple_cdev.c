@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/virtio_config.h>
@@ -34,7 +35,7 @@ static int vsimple_open(struct inode *inode, struct file *filp)
 	struct vsimple_file *f;
 	struct vsimple_dev *dev;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);	/* the opener's memcg */
 	if (!f)
 		return -ENOMEM;
 	mutex_lock(&vsimple_minors_lock);
@@ -86,7 +87,9 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 /*
  * Check a batch: @n bytes holding whole requests back to back, each a
  * struct virtio_simple_hdr and exactly hdr.len payload bytes.  Nothing is
- * sent unless all of them are well formed.
+ * sent unless all of them are well formed.  A batch of empty requests
+ * takes seconds to check (2 GiB: 128 Mi headers): yield, and stop for a
+ * fatal signal.
  */
 static int vsimple_check_batch(struct vsimple_dev *dev,
 			       const char __user *ubuf, size_t n)
@@ -96,6 +99,9 @@ static int vsimple_check_batch(struct vsimple_dev *dev,
 	u32 len;
 
 	while (off < n) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 		if (n - off < VSIMPLE_HDR_LEN)
 			return -EINVAL;
 		if (copy_from_user(&hdr, ubuf + off, VSIMPLE_HDR_LEN))

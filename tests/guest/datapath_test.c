@@ -15,12 +15,17 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <virtio_simple.h>
 #include "../lib/tap.h"
@@ -313,6 +318,47 @@ static void test_cgroup_limit(uint32_t max_payload)
 	free(big);
 }
 
+/* What @n opens of @path add to the test cgroup's memory.current. */
+static int64_t opens_charge(const char *path, int *fds, int n)
+{
+	uint64_t before = cgroup_memory(), after;
+	int k;
+
+	for (k = 0; k < n; k++)
+		fds[k] = open(path, O_RDWR);
+	after = cgroup_memory();
+	for (k = 0; k < n; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	return (int64_t)(after - before);
+}
+
+/*
+ * The driver's per-open state is charged to the opener, as the struct file
+ * is: opens of the node cost its cgroup more than as many of /dev/null.
+ */
+static void test_file_charged(void)
+{
+	enum { N = 32000 };
+	struct rlimit rl = { N + 64, N + 64 };
+	static int fds[N];
+	int64_t null, node;
+
+	if (!*join_cgroup() || setrlimit(RLIMIT_NOFILE, &rl)) {
+		tap_skip("an open file's driver state is charged to the opener",
+			 "no cgroup2 memory controller here");
+		return;
+	}
+	/* ABBA: whichever runs second reuses slab pages the first freed */
+	null = opens_charge("/dev/null", fds, N);
+	node = opens_charge(NODE, fds, N);
+	node += opens_charge(NODE, fds, N);
+	null += opens_charge("/dev/null", fds, N);
+	tap_check(node - null >= 2 * N * 64,
+		  "an open file's driver state is charged to the opener: twice %d opens of the node %lld KiB, of /dev/null %lld KiB",
+		  N, (long long)node >> 10, (long long)null >> 10);
+}
+
 /* 1 s DELAYs on one file leave slots for an ECHO on another. */
 static void test_fairness(void)
 {
@@ -487,6 +533,69 @@ static void test_batch(void)
 	close(fd);
 }
 
+/* The system time @pid has used, in clock ticks (/proc/PID/stat). */
+static unsigned long stime_ticks(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f) && (p = strrchr(line, ')')))
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %lu", &v);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * A batch is checked request by request before any is sent; the largest
+ * write() (2 GiB of zero pages: 128 Mi empty requests) takes many seconds
+ * of that.  A writer killed meanwhile must die at once, not when the whole
+ * batch is checked.
+ */
+static void test_huge_batch_killable(void)
+{
+	size_t size = (1UL << 31) - 4096;
+	void *buf = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_NORESERVE, -1, 0);
+	struct timespec t0, t1;
+	int go[2], status = 0, i;
+	double secs;
+	pid_t pid;
+	char c;
+
+	if (buf == MAP_FAILED || pipe(go)) {
+		tap_check(0, "a killed writer of a 2 GiB batch dies at once (setup: %s)",
+			  strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(NODE, O_RDWR | O_NONBLOCK);
+
+		if (write(go[1], "g", 1) == 1)
+			write(fd, buf, size);
+		_exit(0);
+	}
+	close(go[1]);
+	/* in the kernel for 0.3 s of system time: inside the check */
+	if (read(go[0], &c, 1) == 1)
+		for (i = 0; i < 3000 && stime_ticks(pid) < 30; i++)
+			usleep(1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	tap_check(WIFSIGNALED(status) && secs < 2,
+		  "a writer killed during a 2 GiB batch's check dies at once (%.2f s)",
+		  secs);
+	close(go[0]);
+	munmap(buf, size);
+}
+
 /* Interrupts taken so far by every responseq (/proc/interrupts). */
 static uint64_t responseq_irqs(void)
 {
@@ -624,10 +733,12 @@ int main(void)
 	test_file_byte_limit(info.max_payload);
 	test_uncharged_cap(info.max_payload);
 	test_cgroup_limit(info.max_payload);
+	test_file_charged();
 	test_fairness();
 	test_call_fairness();
 	test_refill_recovers(info.max_payload);
 	test_batch();
+	test_huge_batch_killable();
 	test_busy_poll();
 	return tap_done();
 }
