@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
+#include <linux/uidgid.h>
 #include <linux/virtio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -26,10 +27,12 @@
 #define VSIMPLE_RESP_BYTES	SZ_4M
 /*
  * max_in_flight (this, or the ring size if smaller) bounds the requests at
- * the device; per file, three quarters of it bounds its requests at the
- * device (so one file leaves slots for others) and all of it bounds its
- * requests written but not yet read (so a file that does not read stalls
- * only itself).  Tags come from a table of this many slots, so sending
+ * the device.  Shares of it (vsimple_core.c): a user's files together hold
+ * at most three quarters of it, and always leave one slot to other users
+ * (a ring of 2 included); one file at most three quarters of its user's
+ * share, so a user's other files are not starved either.  A file's
+ * requests written but not yet read are bounded by all of it (so a file
+ * that does not read stalls only itself).  Tags come from a table of this many slots, so sending
  * allocates nothing under the lock; the slot's generation in the tag's
  * upper bits tells a late answer for an earlier request from one for the
  * slot's current request.
@@ -105,6 +108,7 @@ struct vsimple_req {
 	u64 user_id;			/* the caller's id, given back */
 	struct vsimple_file *owner;	/* stream request (NULL once closed) */
 	struct vsimple_file *file;	/* whose share of the device it uses */
+	kuid_t uid;			/* and whose user's (file's opener) */
 	struct vsimple_waiter *waiter;	/* or synchronous call */
 	struct list_head node;		/* in owner->responses once answered */
 	int err;			/* -EIO/-ENODEV: failed, no response */
@@ -170,7 +174,7 @@ struct vsimple_dev {
 	struct list_head spare;		/* chunks an answer did not fill */
 	unsigned int nspare;
 	unsigned long refill_backoff;	/* jiffies before the next try */
-	wait_queue_head_t write_wq;	/* writers waiting for a slot */
+	bool desc_wait;			/* a writer waits for descriptors */
 	struct list_head files;
 	struct vsimple_stats stats;
 	char label[VIRTIO_SIMPLE_LABEL_SIZE];
@@ -192,7 +196,9 @@ struct vsimple_file {
 	unsigned int at_device;		/* written, not yet answered */
 	size_t unread_bytes;		/* pinned by the unread answers */
 	struct mem_cgroup *memcg;	/* of the opener: pays for the copies */
+	kuid_t uid;			/* of the opener: the user's share */
 	wait_queue_head_t read_wq;
+	wait_queue_head_t write_wq;	/* writers and callers awaiting a slot */
 };
 
 /* vsimple_core.c: requests and responses */
@@ -232,6 +238,7 @@ void vsimple_cdev_exit(void);
 int vsimple_cdev_add(struct vsimple_dev *dev);
 void vsimple_cdev_remove(struct vsimple_dev *dev);
 void vsimple_wake_all(struct vsimple_dev *dev);
+void vsimple_wake_writers(struct vsimple_dev *dev, const kuid_t *uid);
 
 /* vsimple_sysfs.c */
 extern const struct attribute_group *vsimple_groups[];

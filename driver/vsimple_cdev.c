@@ -9,6 +9,7 @@
  * call then fails with -ENODEV and poll reports POLLHUP.
  */
 #include <linux/cdev.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/memcontrol.h>
@@ -49,8 +50,10 @@ static int vsimple_open(struct inode *inode, struct file *filp)
 	}
 	f->dev = dev;
 	f->memcg = get_mem_cgroup_from_mm(current->mm);
+	f->uid = current_euid();
 	INIT_LIST_HEAD(&f->responses);
 	init_waitqueue_head(&f->read_wq);
+	init_waitqueue_head(&f->write_wq);
 	spin_lock_irq(&dev->lock);
 	list_add(&f->node, &dev->files);
 	spin_unlock_irq(&dev->lock);
@@ -287,7 +290,7 @@ static __poll_t vsimple_poll(struct file *filp, poll_table *wait)
 	__poll_t mask;
 
 	poll_wait(filp, &f->read_wq, wait);
-	poll_wait(filp, &f->dev->write_wq, wait);
+	poll_wait(filp, &f->write_wq, wait);
 	mask = vsimple_poll_mask(f);
 	if (!(mask & want) && (want & EPOLLIN) && !poll_does_not_wait(wait)) {
 		vsimple_busy_poll(f->dev, vsimple_poll_done, f);
@@ -373,10 +376,11 @@ void vsimple_wake_all(struct vsimple_dev *dev)
 	struct vsimple_file *f;
 
 	spin_lock_irq(&dev->lock);
-	list_for_each_entry(f, &dev->files, node)
+	list_for_each_entry(f, &dev->files, node) {
 		wake_up_interruptible(&f->read_wq);
+		wake_up_interruptible(&f->write_wq);
+	}
 	spin_unlock_irq(&dev->lock);
-	wake_up_interruptible(&dev->write_wq);
 }
 
 int vsimple_cdev_add(struct vsimple_dev *dev)

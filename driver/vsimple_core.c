@@ -57,10 +57,56 @@ static size_t vsimple_worst_cost(struct vsimple_dev *dev)
 	       kmalloc_size_roundup(sizeof(struct vsimple_req));
 }
 
-/* The most requests one file may have at the device: not all of them. */
+/*
+ * The most requests one user's files may have at the device together:
+ * three quarters, and one slot always left to others (vsimple.h).
+ */
+static unsigned int vsimple_user_share(struct vsimple_dev *dev)
+{
+	unsigned int m = dev->max_in_flight;
+
+	return max(1U, m - max(1U, m / 4));
+}
+
+/* The most one file may have: three quarters of its user's share. */
 static unsigned int vsimple_file_share(struct vsimple_dev *dev)
 {
-	return max(1U, dev->max_in_flight - dev->max_in_flight / 4);
+	unsigned int u = vsimple_user_share(dev);
+
+	return u - u / 4;
+}
+
+/* Requests of @uid's files at the device (at most 64 slots).  Lock held. */
+static unsigned int vsimple_user_at_device(struct vsimple_dev *dev, kuid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
+		if (dev->slots[i] && uid_eq(dev->slots[i]->uid, uid))
+			n++;
+	return n;
+}
+
+/*
+ * Wake the writers and callers that may proceed: those of @uid's files,
+ * or with NULL of every file.  Lock held.
+ */
+void vsimple_wake_writers(struct vsimple_dev *dev, const kuid_t *uid)
+{
+	struct vsimple_file *f;
+
+	list_for_each_entry(f, &dev->files, node)
+		if (!uid || uid_eq(f->uid, *uid))
+			wake_up_interruptible(&f->write_wq);
+}
+
+/* Descriptors came back to requestq: wake whoever waited for them. */
+static void vsimple_wake_desc_waiters(struct vsimple_dev *dev)
+{
+	if (dev->desc_wait) {
+		dev->desc_wait = false;
+		vsimple_wake_writers(dev, NULL);
+	}
 }
 
 /* The device has read these requests: free them.  Lock held. */
@@ -85,7 +131,8 @@ bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 {
 	if (dev->recovering || dev->in_flight >= dev->max_in_flight)
 		return false;
-	if (f->at_device >= vsimple_file_share(dev))
+	if (f->at_device >= vsimple_file_share(dev) ||
+	    vsimple_user_at_device(dev, f->uid) >= vsimple_user_share(dev))
 		return false;
 	if (stream && (f->pending >= dev->max_in_flight ||
 		       f->unread_bytes + (f->at_device + 1) *
@@ -93,7 +140,10 @@ bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 		return false;
 	if (!dev->req_vq->num_free)
 		vsimple_reclaim_requests(dev);
-	return dev->req_vq->num_free > 0;
+	if (dev->req_vq->num_free)
+		return true;
+	dev->desc_wait = true;	/* woken when the device gives some back */
+	return false;
 }
 
 /* Wait condition: a slot is free, or waiting is pointless.  Lock held. */
@@ -113,7 +163,7 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 	vsimple_free_buf(req->buf);
 	kfree(req);
 	f->pending--;
-	wake_up_interruptible(&f->dev->write_wq);
+	wake_up_interruptible(&f->write_wq);	/* its own limits alone */
 }
 
 /*
@@ -124,11 +174,19 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 			    struct vsimple_buf *buf, size_t size, u32 len, int err,
 			    bool charged)
 {
+	bool dev_full = dev->in_flight >= dev->max_in_flight;
+	bool user_full = vsimple_user_at_device(dev, req->uid) >=
+			 vsimple_user_share(dev);
+
 	dev->slots[req->tag & (VSIMPLE_MAX_IN_FLIGHT - 1)] = NULL;
 	dev->in_flight--;
 	if (req->file)
 		req->file->at_device--;
-	wake_up_interruptible(&dev->write_wq);
+	/* only those the freed slot can let through, not every sleeper */
+	if (dev_full || user_full)
+		vsimple_wake_writers(dev, dev_full ? NULL : &req->uid);
+	else if (req->file)
+		wake_up_interruptible(&req->file->write_wq);
 	if (req->waiter) {
 		struct vsimple_waiter *w = req->waiter;
 
@@ -538,8 +596,8 @@ void vsimple_resp_done(struct virtqueue *vq)
 
 	spin_lock_irqsave(&dev->lock, flags);
 	vsimple_drain(dev);
+	vsimple_wake_desc_waiters(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
-	wake_up_interruptible(&dev->write_wq);	/* descriptors are free */
 }
 
 /* Whether the queues are there to poll: lock held. */
@@ -578,11 +636,11 @@ void vsimple_busy_poll(struct vsimple_dev *dev, bool (*ready)(void *),
 	while (vsimple_pollable(dev)) {
 		found = vsimple_drain(dev);
 		dev->stats.polled += found;
+		if (found)
+			vsimple_wake_desc_waiters(dev);
 		if (ready(arg))
 			break;
 		spin_unlock_irq(&dev->lock);
-		if (found)
-			wake_up_interruptible(&dev->write_wq);
 		if (need_resched() || signal_pending(current) ||
 		    local_clock() >= end) {
 			spin_lock_irq(&dev->lock);
@@ -670,8 +728,8 @@ void vsimple_req_done(struct virtqueue *vq)
 
 	spin_lock_irqsave(&dev->lock, flags);
 	vsimple_reclaim_requests(dev);
+	vsimple_wake_desc_waiters(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
-	wake_up_interruptible(&dev->write_wq);
 }
 
 /*
@@ -827,7 +885,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	if (!vsimple_writable(dev, f, owner) && !dev->recovering)
 		virtqueue_kick(dev->req_vq);	/* a batch so far: do not sit on it */
 	if (!nonblock)
-		err = wait_event_interruptible_lock_irq(dev->write_wq,
+		err = wait_event_interruptible_lock_irq(f->write_wq,
 							vsimple_writable(dev, f, owner),
 							dev->lock);
 	else
@@ -847,6 +905,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	req->user_id = user_id;
 	req->owner = owner;
 	req->file = f;
+	req->uid = f->uid;
 	req->waiter = waiter;
 	hdr->id = cpu_to_le64(req->tag);
 	hdr->op = cpu_to_le16(op);

@@ -370,7 +370,6 @@ static int vsimple_probe(struct virtio_device *vdev)
 	dev->vdev = vdev;
 	vdev->priv = dev;
 	spin_lock_init(&dev->lock);
-	init_waitqueue_head(&dev->write_wq);
 	INIT_LIST_HEAD(&dev->files);
 	INIT_LIST_HEAD(&dev->spare);
 	INIT_DELAYED_WORK(&dev->refill_work, vsimple_refill_work);

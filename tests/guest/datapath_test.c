@@ -380,6 +380,32 @@ static void test_fairness(void)
 }
 
 /*
+ * The share is the user's too: files of one user filled with 1 s DELAYs
+ * still leave slots to another user, whose ECHO is answered before any of
+ * them.  (A file after the first gets what its user has left.)
+ */
+static void test_user_fairness(void)
+{
+	enum { NF = 4 };	/* a file's unread limits alone stop it near 31 */
+	struct pollfd p[NF];
+	unsigned int n[NF], total = 0;
+	int ok;
+
+	for (int k = 0; k < NF; k++) {
+		p[k] = (struct pollfd){ .fd = open(NODE, O_RDWR | O_NONBLOCK), .events = POLLIN };
+		n[k] = fill_delays(p[k].fd);
+		total += n[k];
+	}
+	ok = other_user_echo(NODE);
+	tap_check(ok && total < max_in_flight && poll(p, NF, 0) == 0,
+		  "%d files of one user hold %u (%u + %u + %u + %u) of %u slots with 1 s DELAYs; another user's ECHO is answered before any of them",
+		  NF, total, n[0], n[1], n[2], n[3], max_in_flight);
+	for (int k = 0; k < NF; k++)
+		close(p[k].fd);
+	wait_sysfs_u64(0, "in_flight", 0, 10);
+}
+
+/*
  * IOC_CALL threads on one file: a 1 s DELAY each, the file's share.  They
  * start together (a barrier), so no call is sent long after the first even
  * where starting threads is slow (the debug kernel).
@@ -410,7 +436,7 @@ static void test_call_fairness(void)
 {
 	pthread_t t[64];
 	unsigned int n = max_in_flight < 64 ? max_in_flight : 64;
-	unsigned int share = n - n / 4, i;
+	unsigned int share = file_share(max_in_flight), i;
 	int b = open(NODE, O_RDWR), ok, held, done;
 
 	call_fd = open(NODE, O_RDWR);
@@ -735,6 +761,7 @@ int main(void)
 	test_cgroup_limit(info.max_payload);
 	test_file_charged();
 	test_fairness();
+	test_user_fairness();
 	test_call_fairness();
 	test_refill_recovers(info.max_payload);
 	test_batch();

@@ -5,12 +5,14 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <virtio_simple.h>
 
@@ -86,6 +88,51 @@ static inline int echo_ok(int fd, uint64_t id, const char *text)
 	     !memcmp(p, text, len);
 	free(p);
 	return ok;
+}
+
+/*
+ * A file's share of a device with @max_in_flight slots (docs/driver.md):
+ * three quarters of its user's, which is three quarters of the device's
+ * and leaves at least one slot to other users.
+ */
+static inline unsigned int file_share(unsigned int max_in_flight)
+{
+	unsigned int q = max_in_flight / 4 ? max_in_flight / 4 : 1;
+	unsigned int user = max_in_flight > q ? max_in_flight - q : 1;
+
+	return user - user / 4;
+}
+
+/* 1 s DELAYs on @fd (O_NONBLOCK) until its share is full; how many. */
+static inline unsigned int fill_delays(int fd)
+{
+	uint32_t d = htole32(1000000);
+	unsigned int n = 0;
+
+	while (send_req(fd, n, VIRTIO_SIMPLE_OP_DELAY, &d, 4) == 0)
+		n++;
+	return n;
+}
+
+/*
+ * An ECHO from another user (nobody, 65534) on @node, blocking, within
+ * 10 s: whether it was answered right.
+ */
+static inline int other_user_echo(const char *node)
+{
+	int status = -1, fd;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		alarm(10);
+		if (setgid(65534) || setuid(65534))	/* all three ids, as root */
+			_exit(2);
+		fd = open(node, O_RDWR);
+		_exit(fd >= 0 && echo_ok(fd, 1, "another user") ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 static inline void wait_readable(int fd)

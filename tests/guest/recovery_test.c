@@ -118,30 +118,36 @@ static void test_needs_reset_under_load(void)
 }
 
 /*
- * Answers the device drops, on every slot of the device (two files: one
- * file may hold only three quarters of them): another file's write waits
- * until the request timeout resets the device, then goes through.
+ * Answers the device drops, on every slot of the device (three files: one
+ * user's files may hold only three quarters of them, so the third is
+ * nobody's): another file's write waits until the request timeout resets
+ * the device, then goes through.
  */
 static void test_dropped_answers(void)
 {
 	uint64_t rec0 = sysfs_u64(0, "recoveries");
-	int a[2], b = open(NODE, O_RDWR);
-	unsigned int sent[2] = { 0, 0 }, eio = 0, full;
+	int a[3], b = open(NODE, O_RDWR);
+	unsigned int sent[3] = { 0, 0, 0 }, eio = 0, full;
 	int ok;
 
 	write_file(PARAM "request_timeout_ms", "2000");
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
+		/* the share goes by the opener's euid */
+		if (k == 2 && seteuid(65534))
+			perror("seteuid");
 		a[k] = open(NODE, O_RDWR | O_NONBLOCK);
+		if (k == 2 && seteuid(0))
+			perror("seteuid");
 		while (send_req(a[k], sent[k], VIRTIO_SIMPLE_OP_ECHO, "x-fault:d", 9) == 0)
 			sent[k]++;
 	}
 	full = sysfs_u64(0, "in_flight");
 	ok = echo_ok(b, 1, "waits");
-	tap_check(full == sent[0] + sent[1] && full == 64 && ok &&
+	tap_check(full == sent[0] + sent[1] + sent[2] && full == 64 && ok &&
 		  sysfs_u64(0, "recoveries") == rec0 + 1,
 		  "every slot held by a dropped answer (%u): another file's write waits for the timeout's reset, then is answered",
 		  full);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		for (unsigned int i = 0; i < sent[k]; i++) {
 			char buf[64];
 			struct pollfd p = { .fd = a[k], .events = POLLIN };

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,24 @@ static int burst(int index, int *enospc)
 	return total;
 }
 
+/*
+ * However small the ring, one user cannot take it all: two files of root
+ * filled with 1 s DELAYs leave a slot to another user.
+ */
+static void test_share(const char *node, unsigned int ring)
+{
+	int a = open(node, O_RDWR | O_NONBLOCK), b = open(node, O_RDWR | O_NONBLOCK);
+	struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
+	unsigned int na = fill_delays(a), nb = fill_delays(b);
+	int ok = other_user_echo(node);
+
+	tap_check(ok && poll(p, 2, 0) == 0,
+		  "ring of %u: one user's two files hold %u + %u with 1 s DELAYs; another user's ECHO is answered before any of them",
+		  ring, na, nb);
+	close(a);
+	close(b);
+}
+
 static void test_device(int index)
 {
 	char node[64];
@@ -138,6 +157,7 @@ static void test_device(int index)
 	tap_check(!enospc && answered > 0,
 		  "ring of %u: O_NONBLOCK bursts stop at EAGAIN, never ENOSPC (%d ENOSPC, %d answered)",
 		  info.req_queue_size, enospc, answered);
+	test_share(node, info.req_queue_size);
 }
 
 int main(int argc, char **argv)
