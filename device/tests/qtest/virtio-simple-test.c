@@ -279,6 +279,16 @@ static Resp call(Dev *d, uint64_t id, uint16_t op, const void *payload,
     return r;
 }
 
+/* An ECHO of @text answered with its own bytes. */
+static void call_echo_ok(Dev *d, uint64_t id, const char *text)
+{
+    Resp r = call(d, id, VIRTIO_SIMPLE_OP_ECHO, text, strlen(text), 64);
+
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_assert_cmpmem(r.payload, r.len, text, strlen(text));
+    g_free(r.payload);
+}
+
 static int64_t qom_get_int(QTestState *qts, const char *prop)
 {
     QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
@@ -544,14 +554,26 @@ static void test_unplug_in_flight(void *obj, void *data,
         return;
     }
     dev_start(&d, obj, alloc);
-    post_resp(&d, 64, false);
+    for (int i = 0; i < 3; i++) {
+        post_resp(&d, 64, false);
+    }
     send_delay(&d, 60, 500 * 1000);
     send_delay(&d, 61, 500 * 1000);
     send_req(&d, 62, VIRTIO_SIMPLE_OP_ECHO, "q", 1);
+    /* the ECHO answered; the DELAYs' two buffers still posted */
+    g_assert_cmpuint(qtest_readw(d.qts, d.resp->used + 2), ==, 1);
     qpci_unplug_acpi_device_test(d.qts, QVIRTIO_SIMPLE_ID,
                                  QVIRTIO_SIMPLE_SLOT);
-    /* the timer must be gone with the device: run past its deadline */
+    rsp = qtest_qmp(d.qts, "{'execute': 'qom-list', 'arguments': {'path': "
+                    "'/machine/peripheral/" QVIRTIO_SIMPLE_ID "'}}");
+    g_assert(qdict_haskey(rsp, "error"));       /* the device is gone */
+    qobject_unref(rsp);
+    /*
+     * Its timer must be gone with it: run past the DELAYs' deadline; no
+     * answer may reach guest memory (and ASan would see a freed device).
+     */
     qtest_clock_step(d.qts, 2 * 1000 * 1000 * 1000ll);
+    g_assert_cmpuint(qtest_readw(d.qts, d.resp->used + 2), ==, 1);
     rsp = qtest_qmp(d.qts, "{'execute': 'query-status'}");
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
@@ -669,7 +691,9 @@ static QTestState *migrate(Dev *d, const char *file)
     migrate_save(src, file);
     dst = qtest_initf("%s -incoming 'exec:cat %s'",
                       qos_get_current_command_line(), file);
-    wait_for_state(dst, "query-status", "status", "running", "inmigrate-x");
+    /* a stream the destination refuses ends its migration as "failed" */
+    wait_for_state(dst, "query-migrate", "status", "completed", "failed");
+    wait_for_state(dst, "query-status", "status", "running", "paused");
     d->qts = dst;
     dev_pci(d)->pdev->bus->qts = dst;
     return src;
@@ -779,6 +803,104 @@ static void test_migration(void *obj, void *data, QGuestAllocator *alloc)
         g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
         g_free(r.payload);
     }
+    dev_stop(&d);
+    migrate_back(&d, src, file);
+}
+
+/* Whether the migration stream in @file names @what (a section's name). */
+static bool stream_has(const char *file, const char *what)
+{
+    g_autofree char *buf = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(file, &buf, &len, NULL));
+    return memmem(buf, len, what, strlen(what)) != NULL;
+}
+
+/*
+ * A label never changed at run time is not sent (the subsection is absent,
+ * so an older destination can load the stream); the destination shows the
+ * label of its own command line.
+ */
+static void test_migration_label_unchanged(void *obj, void *data,
+                                           QGuestAllocator *alloc)
+{
+    g_autofree char *file = migration_file();
+    g_autofree char *label = NULL;
+    QTestState *src;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    call_echo_ok(&d, 1, "before");  /* counters: their subsection is sent */
+    src = migrate(&d, file);
+    g_assert_true(stream_has(file, "virtio-simple-device/stats"));
+    g_assert_false(stream_has(file, "virtio-simple-device/label"));
+    label = qom_get_label(d.qts);
+    g_assert_cmpstr(label, ==, "");
+    call_echo_ok(&d, 2, "after");
+    dev_stop(&d);
+    migrate_back(&d, src, file);
+}
+
+/*
+ * Requests made available but never notified are still in the ring when
+ * the source stops: the destination serves them (when it resumes, as
+ * after any stop, or when notified).
+ */
+static void test_migration_requests_in_ring(void *obj, void *data,
+                                            QGuestAllocator *alloc)
+{
+    g_autofree char *file = migration_file();
+    QTestState *src;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    post_resp(&d, 64, false);
+    post_resp(&d, 64, false);
+    publish(&d, d.req, add_req(&d, 70, VIRTIO_SIMPLE_OP_ECHO, 3, "abc", 3));
+    publish(&d, d.req, add_req(&d, 71, VIRTIO_SIMPLE_OP_ECHO, 2, "de", 2));
+    g_assert_cmpint(qom_get_int(d.qts, "requests"), ==, 0);
+    src = migrate(&d, file);
+    notify(&d, d.req);
+    for (int i = 0; i < 2; i++) {
+        wait_resp(&d, &r);
+        g_assert_cmpuint(r.id, ==, 70 + i);
+        g_assert_cmpmem(r.payload, r.len, i ? "de" : "abc", 3 - i);
+        g_free(r.payload);
+    }
+    dev_stop(&d);
+    migrate_back(&d, src, file);
+}
+
+/*
+ * A device that needs a reset still needs it after migration: the
+ * destination answers nothing until the driver resets it, then works.
+ */
+static void test_migration_needs_reset(void *obj, void *data,
+                                       QGuestAllocator *alloc)
+{
+    g_autofree char *file = migration_file();
+    QTestState *src;
+    uint64_t a;
+    uint32_t head;
+    Resp r;
+    Dev d;
+
+    dev_start(&d, obj, alloc);
+    post_resp(&d, 64, false);
+    a = guest_alloc(alloc, 8);      /* shorter than a header: a violation */
+    head = qvirtqueue_add(d.qts, d.req, a, 8, false, false);
+    qvirtqueue_kick(d.qts, d.vdev, d.req, head);
+    wait_needs_reset(&d);
+    src = migrate(&d, file);
+    g_assert_true(dev_status(&d) & VIRTIO_CONFIG_S_NEEDS_RESET);
+    send_req(&d, 72, VIRTIO_SIMPLE_OP_ECHO, "x", 1);
+    g_assert_false(wait_resp_step(&d, &r, 1000 * 1000, 100 * 1000));
+    g_assert_cmpint(qom_get_int(d.qts, "responses"), ==, 0);
+    dev_restart(&d);
+    g_assert_false(dev_status(&d) & VIRTIO_CONFIG_S_NEEDS_RESET);
+    call_echo_ok(&d, 73, "again");
     dev_stop(&d);
     migrate_back(&d, src, file);
 }
@@ -1662,6 +1784,12 @@ static void register_virtio_simple_test(void)
     qos_add_test("counters", "virtio-simple", test_counters, NULL);
     qos_add_test("notifications", "virtio-simple", test_notifications, NULL);
     qos_add_test("migration", "virtio-simple", test_migration, NULL);
+    qos_add_test("migration-label-unchanged", "virtio-simple",
+                 test_migration_label_unchanged, NULL);
+    qos_add_test("migration-requests-in-ring", "virtio-simple",
+                 test_migration_requests_in_ring, NULL);
+    qos_add_test("migration-needs-reset", "virtio-simple",
+                 test_migration_needs_reset, NULL);
     qos_add_test("migration-answer-waiting", "virtio-simple",
                  test_migration_answer_waiting, NULL);
     qos_add_test("migration-bad-deadline", "virtio-simple",
