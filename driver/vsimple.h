@@ -58,8 +58,6 @@
 
 /* vsimple_main.c: module parameters */
 extern unsigned int vsimple_request_timeout_ms;
-extern unsigned int vsimple_test_fail_init;
-extern unsigned int vsimple_test_fail_refill;
 extern unsigned int vsimple_busy_poll_us;
 #define VSIMPLE_TIMEOUT_MIN_MS		(VIRTIO_SIMPLE_DELAY_MAX_US / 1000)
 #define VSIMPLE_TIMEOUT_MAX_MS		3600000

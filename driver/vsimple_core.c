@@ -684,11 +684,7 @@ void vsimple_refill_work(struct work_struct *work)
 		spin_unlock_irq(&dev->lock);
 		if (!notify)
 			return;
-		buf = NULL;
-		if (vsimple_test_fail_refill)	/* test only: vsimple_main.c */
-			vsimple_test_fail_refill--;
-		else
-			buf = vsimple_alloc_resp_buf(dev);
+		buf = vsimple_alloc_resp_buf(dev);
 		spin_lock_irq(&dev->lock);
 		if (buf)
 			dev->stats.refill_allocations++;
@@ -764,7 +760,12 @@ static int vsimple_resp_layout(struct vsimple_dev *dev)
 	return 0;
 }
 
-int vsimple_fill_resp_queue(struct vsimple_dev *dev)
+/*
+ * Post the response buffers of a fresh queue (probe, restore, recovery).
+ * Not inlined: fail_function makes it fail (-ENOMEM) to test a recovery
+ * that cannot set the queues up (tests/guest/recovery_test.c).
+ */
+noinline int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 {
 	struct vsimple_buf *buf;
 	unsigned int i;
@@ -775,10 +776,6 @@ int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 		return err;
 	dev->resp_missing = 0;
 	for (i = 0; i < dev->resp_bufs; i++) {
-		if (vsimple_test_fail_init) {	/* test only: see vsimple_main.c */
-			vsimple_test_fail_init--;
-			return -ENOMEM;
-		}
 		buf = vsimple_alloc_resp_buf(dev);
 		if (!buf)
 			return -ENOMEM;
@@ -792,6 +789,8 @@ int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 	}
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(vsimple_fill_resp_queue, ERRNO);
 
 /* After a reset: free what the device never used. */
 void vsimple_free_unused(struct vsimple_dev *dev)

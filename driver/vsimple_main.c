@@ -63,16 +63,6 @@ module_param_cb(busy_poll_us, &vsimple_busy_poll_ops, &vsimple_busy_poll_us,
 MODULE_PARM_DESC(busy_poll_us,
 		 "Spin up to this long for an answer before sleeping (us, 0: never, the default; at most 5000)");
 
-/* Test only: make the next N queue set-ups fail, as a failed restore. */
-unsigned int vsimple_test_fail_init;
-module_param_named(test_fail_init, vsimple_test_fail_init, uint, 0644);
-MODULE_PARM_DESC(test_fail_init, "Test only: fail the next N queue set-ups");
-
-/* Test only: make the next N response-buffer refills fail. */
-unsigned int vsimple_test_fail_refill;
-module_param_named(test_fail_refill, vsimple_test_fail_refill, uint, 0644);
-MODULE_PARM_DESC(test_fail_refill, "Test only: fail the next N response buffer allocations");
-
 static void vsimple_dev_release(struct kref *ref)
 {
 	struct vsimple_dev *dev = container_of(ref, struct vsimple_dev, ref);

@@ -505,7 +505,15 @@ static void test_refill_recovers(uint32_t max_payload)
 	struct resp r;
 	void *q = NULL;
 
-	write_file(PARAM "test_fail_refill", "1000000");
+	if (!have_fail_function()) {
+		tap_skip("every refill failing: the ring runs dry, the next answer waits, the refill keeps retrying",
+			 "no fail_function in this kernel (make check-debug runs it)");
+		tap_skip("once allocation works again, its answer arrives", "as above");
+		close(fd);
+		free(big);
+		return;
+	}
+	fail_function_arm("vsimple_alloc_resp_buf", NULL, "-1");
 	for (i = 0; i < 32; i++) {
 		send_req(fd, i, VIRTIO_SIMPLE_OP_ECHO, big, max_payload);
 		if (poll(&p, 1, 5000) != 1)
@@ -518,7 +526,7 @@ static void test_refill_recovers(uint32_t max_payload)
 	tap_check(ok && poll(&p, 1, 0) == 0,
 		  "every refill failing: the ring runs dry after %d answers, the next waits, the refill keeps retrying (%llu failures)",
 		  got, (unsigned long long)(sysfs_u64(0, "refill_failures") - f0));
-	write_file(PARAM "test_fail_refill", "0");
+	fail_function_off("vsimple_alloc_resp_buf");
 	q = recv_resp(fd, &r, max_payload);
 	tap_check(q && r.id == (uint64_t)i, "once allocation works again, its answer arrives (%s, id %llu)",
 		  q ? "answer" : strerror(errno), (unsigned long long)r.id);

@@ -178,6 +178,41 @@ static inline int write_file(const char *path, const char *text)
 	return ok;
 }
 
+/*
+ * The kernel's function error injection (fail_function: CONFIG_FAIL_FUNCTION,
+ * make check-debug's kernel; distro kernels lack it), on a driver function
+ * marked ALLOW_ERROR_INJECTION.
+ */
+#define FAIL_FN "/sys/kernel/debug/fail_function/"
+
+static inline int have_fail_function(void)
+{
+	return access(FAIL_FN "inject", W_OK) == 0;
+}
+
+/* Make @fn fail @times times ("-1": until disarmed) with @retval. */
+static inline int fail_function_arm(const char *fn, const char *retval,
+				    const char *times)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), FAIL_FN "%s/retval", fn);
+	return write_file(FAIL_FN "inject", fn) &&
+	       (!retval || write_file(path, retval)) &&
+	       write_file(FAIL_FN "probability", "100") &&
+	       write_file(FAIL_FN "interval", "1") &&
+	       write_file(FAIL_FN "times", times) &&
+	       write_file(FAIL_FN "verbose", "0");
+}
+
+static inline void fail_function_off(const char *fn)
+{
+	char bang[128];
+
+	snprintf(bang, sizeof(bang), "!%s", fn);
+	write_file(FAIL_FN "inject", bang);
+}
+
 /* The virtio device (virtioN) /dev/virtio-simple0 belongs to: the name the
  * driver's sysfs bind/unbind files take ("" when there is none). */
 static inline void bound_virtio_dev(char *out, size_t n)

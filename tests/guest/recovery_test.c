@@ -229,7 +229,8 @@ static void test_recovery_gives_up(void)
 }
 
 /*
- * A recovery whose queue set-up fails (test_fail_init): the device stays
+ * A recovery whose queue set-up fails (fail_function on
+ * vsimple_fill_resp_queue): the device stays
  * broken.  The answer already queued is still read, then EIO; IOC_INFO does
  * not touch freed queues; unbind and bind bring it back.
  */
@@ -245,12 +246,14 @@ static void test_failed_recovery(void)
 
 	send_req(a, 7, VIRTIO_SIMPLE_OP_ECHO, "kept", 4);
 	wait_readable(a);		/* answered, not read */
-	write_file(PARAM "test_fail_init", "1");
+	/* the recovery's queue set-up fails once (-ENOMEM) */
+	fail_function_arm("vsimple_fill_resp_queue", "0xfffffffffffffff4", "1");
 	send_req(b, 1, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);
 	while (mono_s() < end && !(p.revents & POLLERR)) {
 		poll(&p, 1, 100);
 		usleep(1000);
 	}
+	fail_function_off("vsimple_fill_resp_queue");
 	tap_check(p.revents & POLLERR, "a recovery that cannot set up the queues leaves the device broken (POLLERR)");
 	q = recv_resp(a, &r, 64);
 	tap_check(q && r.id == 7 && r.len == 4 && !memcmp(q, "kept", 4),
@@ -286,6 +289,10 @@ int main(void)
 	test_needs_reset_under_load();
 	test_dropped_answers();
 	test_recovery_gives_up();
-	test_failed_recovery();
+	if (have_fail_function())
+		test_failed_recovery();
+	else
+		tap_skip("a recovery that cannot set up the queues",
+			 "no fail_function in this kernel (make check-debug runs it)");
 	return tap_done();
 }

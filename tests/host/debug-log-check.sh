@@ -43,6 +43,10 @@ check "a boot without taint line fails" fails "1 boots finished, 0 taint values"
 	"$(printf 'VSIMPLE-KMEMLEAK-END\nVSIMPLE-EXIT=0\n')"
 check "a boot without kmemleak scan fails" fails "0 kmemleak scans" \
 	"$(printf 'VSIMPLE-TAINTED=4096\nVSIMPLE-EXIT=0\n')"
+asan_note=$'==11799==WARNING: ASan doesn\'t fully support makecontext/swapcontext functions and may produce false positives in some cases!\r\n'
+check "QEMU's ASan note on its coroutines passes" passes "$asan_note"
+check "a kernel WARNING next to it still fails" fails "WARNING: CPU: 0 PID: 1" \
+	"$(boot "$asan_note"$'WARNING: CPU: 0 PID: 1 at x\r\n')"
 check "no finished boot fails" fails "no guest boot finished" "VSIMPLE-READY x"
 check "an empty console fails" fails "no guest console" ""
 tap_done
