@@ -262,6 +262,34 @@ unlock:
 	return err;
 }
 
+/*
+ * The header the next read() returns, the response left queued: how a
+ * reader whose buffer was too small (EMSGSIZE) learns the size it needs
+ * without taking the answer out of poll()'s sight.
+ */
+static int vsimple_ioctl_peek(struct vsimple_file *f, void __user *arg)
+{
+	struct vsimple_dev *dev = f->dev;
+	struct virtio_simple_hdr hdr;
+	struct vsimple_req *req;
+	int err = 0;
+
+	spin_lock_irq(&dev->lock);
+	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
+	if (!req)
+		err = vsimple_state_err(dev) ?: -EAGAIN;
+	else if (req->err == -ENODEV)
+		err = -ENODEV;
+	else if (req->err)
+		vsimple_failure_hdr(req, &hdr);
+	else
+		hdr = req->buf->hdr;
+	spin_unlock_irq(&dev->lock);
+	if (err)
+		return err;
+	return copy_to_user(arg, &hdr, sizeof(hdr)) ? -EFAULT : 0;
+}
+
 static __poll_t vsimple_poll_mask(struct vsimple_file *f)
 {
 	struct vsimple_dev *dev = f->dev;
@@ -353,6 +381,8 @@ static long vsimple_ioctl(struct file *filp, unsigned int cmd,
 		return vsimple_ioctl_info(f->dev, (void __user *)arg);
 	case VIRTIO_SIMPLE_IOC_CALL:
 		return vsimple_ioctl_call(f, (void __user *)arg);
+	case VIRTIO_SIMPLE_IOC_PEEK:
+		return vsimple_ioctl_peek(f, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -117,6 +117,8 @@ struct virtio_simple_call {
 #define VIRTIO_SIMPLE_IOC_MAGIC		0xb5
 #define VIRTIO_SIMPLE_IOC_INFO	_IOR(VIRTIO_SIMPLE_IOC_MAGIC, 0, struct virtio_simple_info)
 #define VIRTIO_SIMPLE_IOC_CALL	_IOWR(VIRTIO_SIMPLE_IOC_MAGIC, 1, struct virtio_simple_call)
+/* The header read() would return next, left queued; EAGAIN when none is. */
+#define VIRTIO_SIMPLE_IOC_PEEK	_IOR(VIRTIO_SIMPLE_IOC_MAGIC, 2, struct virtio_simple_hdr)
 
 /* C++ spells it static_assert: the header is C++'s too (libvsimple) */
 #ifdef __cplusplus

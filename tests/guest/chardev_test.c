@@ -123,6 +123,7 @@ static void test_small_read(void)
 {
 	int fd = open_node(0);
 	uint8_t small[20];
+	struct virtio_simple_hdr h;
 	struct resp r;
 	uint8_t *p;
 	ssize_t n;
@@ -134,10 +135,18 @@ static void test_small_read(void)
 	e = errno;
 	tap_check(n < 0 && e == EMSGSIZE, "read buffer too small for 26 bytes: EMSGSIZE (%s)",
 		  n < 0 ? strerror(e) : "no error");
+	memset(&h, 0, sizeof(h));
+	tap_check(ioctl(fd, VIRTIO_SIMPLE_IOC_PEEK, &h) == 0 && le64toh(h.id) == 7 &&
+		  le32toh(h.len) == 10 && le16toh(h.op) == VIRTIO_SIMPLE_OP_ECHO,
+		  "IOC_PEEK gives its header: id 7, len 10 (the room it needs)");
 	p = recv_resp(fd, &r, max_payload);
 	tap_check(p && r.id == 7 && r.len == 10 && !memcmp(p, "0123456789", 10),
-		  "the response stayed queued and reads whole after");
+		  "the response stayed queued (also after the peek) and reads whole after");
 	free(p);
+	n = ioctl(fd, VIRTIO_SIMPLE_IOC_PEEK, &h);
+	e = errno;
+	tap_check(n < 0 && e == EAGAIN, "IOC_PEEK with nothing queued: EAGAIN (%s)",
+		  n < 0 ? strerror(e) : "no error");
 	close(fd);
 }
 

@@ -67,6 +67,15 @@ static void test_emsgsize_keeps_answer(void)
 	ret = vsimple_wait(vs, POLLIN, 0);
 	tap_check(ret > 0 && (ret & POLLIN),
 		  "vsimple_wait still reports POLLIN for the kept answer (revents %d)", ret);
+	{
+		/* an event loop polls the fd itself, as with any fd */
+		struct pollfd p = { .fd = vsimple_fd(vs), .events = POLLIN };
+
+		ret = poll(&p, 1, 0);
+		tap_check(ret == 1 && (p.revents & POLLIN),
+			  "and so does poll() on vsimple_fd(): the answer is still the driver's (revents 0x%x)",
+			  p.revents);
+	}
 	errno = 0;
 	ret = vsimple_complete(vs, &r, small, sizeof(small));
 	tap_check(ret == -1 && errno == EMSGSIZE,

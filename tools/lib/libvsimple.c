@@ -22,10 +22,8 @@ struct vsimple {
 	int fd;
 	char path[64];
 	uint32_t max_payload;	/* fixed for the device's life */
-	pthread_mutex_t rlock;	/* buf, held, kept */
+	pthread_mutex_t rlock;	/* buf */
 	uint8_t *buf;		/* one whole response: header + max_payload */
-	struct vsimple_response held;	/* the answer in buf, when kept */
-	int kept;		/* an answer waits in buf (EMSGSIZE); atomic */
 	pthread_mutex_t wlock;	/* wbuf */
 	uint8_t *wbuf;		/* one whole request */
 };
@@ -150,53 +148,52 @@ int vsimple_submit(struct vsimple *vs, uint64_t id, uint16_t op,
 	return n < 0 ? -1 : 0;
 }
 
-/* Read the next answer into buf and its header into held; 0 or -1. */
-static int read_answer(struct vsimple *vs)
+/* A response header, wire to host order. */
+static void from_hdr(struct vsimple_response *resp,
+		     const struct virtio_simple_hdr *hdr)
 {
-	struct virtio_simple_hdr hdr;
-	ssize_t n = read(vs->fd, vs->buf,
-			 VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload);
-
-	if (n < 0)
-		return -1;
-	if (n < (ssize_t)sizeof(hdr)) {
-		errno = EPROTO;
-		return -1;
-	}
-	memcpy(&hdr, vs->buf, sizeof(hdr));
-	vs->held.id = le64toh(hdr.id);
-	vs->held.op = le16toh(hdr.op);
-	vs->held.status = le16toh(hdr.status);
-	vs->held.len = le32toh(hdr.len);
-	if (n != (ssize_t)(sizeof(hdr) + vs->held.len)) {
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
+	memset(resp, 0, sizeof(*resp));
+	resp->id = le64toh(hdr->id);
+	resp->op = le16toh(hdr->op);
+	resp->status = le16toh(hdr->status);
+	resp->len = le32toh(hdr->len);
 }
 
 /*
- * The library's buffer always holds a whole answer; one too big for the
- * caller's stays there (kept) and is the next one returned, as the driver
- * keeps a response queued when read() gets EMSGSIZE.
+ * One read() of the next answer with room for cap payload bytes.  One too
+ * big stays queued in the driver (EMSGSIZE), so poll() still sees it;
+ * VIRTIO_SIMPLE_IOC_PEEK tells its size without taking it.
  */
 int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 		     void *payload, uint32_t cap)
 {
+	struct virtio_simple_hdr hdr;
+	uint32_t room = cap < vs->max_payload ? cap : vs->max_payload;
+	ssize_t n;
 	int ret = -1, err;
 
 	pthread_mutex_lock(&vs->rlock);
-	if (!vs->kept && read_answer(vs) < 0)
+	n = read(vs->fd, vs->buf, VIRTIO_SIMPLE_HDR_SIZE + room);
+	if (n < 0) {
+		if (errno == EMSGSIZE &&
+		    ioctl(vs->fd, VIRTIO_SIMPLE_IOC_PEEK, &hdr) == 0) {
+			from_hdr(resp, &hdr);
+			errno = EMSGSIZE;
+		}
 		goto out;
-	*resp = vs->held;
-	if (resp->len > cap) {
-		__atomic_store_n(&vs->kept, 1, __ATOMIC_RELEASE);
-		errno = EMSGSIZE;
+	}
+	if (n < (ssize_t)sizeof(hdr)) {
+		errno = EPROTO;
+		goto out;
+	}
+	memcpy(&hdr, vs->buf, sizeof(hdr));
+	from_hdr(resp, &hdr);
+	if (n != (ssize_t)(sizeof(hdr) + resp->len)) {
+		errno = EPROTO;
 		goto out;
 	}
 	if (resp->len)
 		memcpy(payload, vs->buf + VIRTIO_SIMPLE_HDR_SIZE, resp->len);
-	__atomic_store_n(&vs->kept, 0, __ATOMIC_RELEASE);
 	ret = 0;
 out:
 	err = errno;
@@ -208,15 +205,10 @@ out:
 int vsimple_wait(struct vsimple *vs, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = vs->fd, .events = events };
-	int kept = (events & POLLIN) &&
-		   __atomic_load_n(&vs->kept, __ATOMIC_ACQUIRE);
-	int n;
 
-	/* an answer kept after EMSGSIZE is readable, though poll() cannot see it */
-	n = poll(&p, 1, kept ? 0 : timeout_ms);
-	if (n < 0)
+	if (poll(&p, 1, timeout_ms) < 0)
 		return -1;
-	return p.revents | (kept ? POLLIN : 0);
+	return p.revents;
 }
 
 static int cmp_int(const void *a, const void *b)

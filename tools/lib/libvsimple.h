@@ -73,12 +73,12 @@ int vsimple_submit(struct vsimple *vs, uint64_t id, uint16_t op,
 		   const void *payload, uint32_t len);
 /*
  * An answer bigger than cap fails with EMSGSIZE and is not lost: *resp then
- * describes it (resp->len is the room it needs) and it stays first in line,
- * so the next vsimple_complete() returns it, as the driver's read() keeps a
- * response queued.  poll() on vsimple_fd() cannot see such a kept answer;
- * vsimple_wait() reports it as POLLIN.  A request the driver failed (a
- * device reset, a malformed answer, no room in the cgroup) completes with
- * its id and a driver status, VIRTIO_SIMPLE_S_EIO or _ENOMEM, len 0.
+ * describes it (resp->len is the room it needs) and it stays first in line
+ * in the driver, so the next vsimple_complete() returns it and poll() or
+ * epoll on vsimple_fd() keep reporting it readable.  A request the driver
+ * failed (a device reset, a malformed answer, no room in the cgroup)
+ * completes with its id and a driver status, VIRTIO_SIMPLE_S_EIO or
+ * _ENOMEM, len 0.
  */
 int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 		     void *payload, uint32_t cap);
