@@ -47,15 +47,17 @@ check "libvsimple.a" test -f "$lib/libvsimple.a"
 soname() { objdump -p "$lib/libvsimple.so.0" | grep -q 'SONAME *libvsimple.so.0$'; }
 check "libvsimple.so.0 with its soname" soname
 check "libvsimple.so links to it" test "$(readlink "$lib/libvsimple.so")" = libvsimple.so.0
-# its exports: the vsimple_ functions, each at version LIBVSIMPLE_0.1
-# (tools/lib/libvsimple.map), nothing else
+# its exports: the vsimple_ functions, each at its version (LIBVSIMPLE_0.1,
+# the batches LIBVSIMPLE_0.2: tools/lib/libvsimple.map), nothing else
 exports() {
 	local syms
 	syms=$(objdump -T "$lib/libvsimple.so.0" | awk '$4 == ".text" { print $6, $7 }')
-	[ -n "$syms" ] && ! grep -qv '^LIBVSIMPLE_0\.1 vsimple_' <<<"$syms" &&
-		grep -q '^LIBVSIMPLE_0\.1 vsimple_version$' <<<"$syms"
+	[ -n "$syms" ] && ! grep -qv '^LIBVSIMPLE_0\.[12] vsimple_' <<<"$syms" &&
+		grep -q '^LIBVSIMPLE_0\.1 vsimple_version$' <<<"$syms" &&
+		grep -q '^LIBVSIMPLE_0\.2 vsimple_submit_batch$' <<<"$syms" &&
+		[ "$(grep -c '^LIBVSIMPLE_0\.2 ' <<<"$syms")" = 4 ]
 }
-check "libvsimple.so.0 exports only vsimple_ functions, versioned LIBVSIMPLE_0.1" exports
+check "libvsimple.so.0 exports only vsimple_ functions, LIBVSIMPLE_0.1 and the batches at 0.2" exports
 check "headers" test -f "$root/usr/local/include/libvsimple.h" -a \
 	-f "$root/usr/local/include/virtio_simple.h"
 check "the CLI runs" "$root/usr/local/bin/vsimple" --help

@@ -211,6 +211,83 @@ int vsimple_wait(struct vsimple *vs, short events, int timeout_ms)
 	return p.revents;
 }
 
+size_t vsimple_batch_put(void *buf, size_t room, uint64_t id, uint16_t op,
+			 const void *payload, uint32_t len)
+{
+	struct virtio_simple_hdr hdr = {
+		.id = htole64(id),
+		.op = htole16(op),
+		.len = htole32(len),
+	};
+	uint8_t *p = buf;
+
+	if (room < sizeof(hdr) || room - sizeof(hdr) < len) {
+		errno = EMSGSIZE;
+		return 0;
+	}
+	memcpy(p, &hdr, sizeof(hdr));
+	if (len && payload != p + sizeof(hdr))
+		memmove(p + sizeof(hdr), payload, len);
+	return sizeof(hdr) + len;
+}
+
+long vsimple_submit_batch(struct vsimple *vs, const void *batch, size_t size)
+{
+	/* the driver checks every request before it sends any */
+	return write(vs->fd, batch, size);
+}
+
+long vsimple_receive_batch(struct vsimple *vs, void *buf, size_t room,
+			   unsigned int max)
+{
+	struct pollfd p = { .fd = vs->fd, .events = POLLIN };
+	size_t off = 0;
+	unsigned int got = 0;
+	ssize_t n;
+	int err;
+
+	pthread_mutex_lock(&vs->rlock);
+	while (got < max) {
+		/* after the first, only what is already there */
+		if (got && (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)))
+			break;
+		n = read(vs->fd, (uint8_t *)buf + off, room - off);
+		if (n < 0)
+			break;
+		off += n;
+		got++;
+	}
+	err = errno;
+	pthread_mutex_unlock(&vs->rlock);
+	if (!got) {
+		errno = err;
+		return -1;
+	}
+	return off;
+}
+
+int vsimple_batch_get(const void *batch, size_t size, size_t *off,
+		      struct vsimple_response *resp, const void **payload)
+{
+	const uint8_t *p = (const uint8_t *)batch + *off;
+	struct virtio_simple_hdr hdr;
+
+	if (*off >= size)
+		return 0;
+	if (size - *off < sizeof(hdr))
+		goto bad;
+	memcpy(&hdr, p, sizeof(hdr));
+	from_hdr(resp, &hdr);
+	if (size - *off - sizeof(hdr) < resp->len)
+		goto bad;
+	*payload = p + sizeof(hdr);
+	*off += sizeof(hdr) + resp->len;
+	return 1;
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;

@@ -17,6 +17,7 @@
 #ifndef LIBVSIMPLE_H
 #define LIBVSIMPLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <virtio_simple.h>
 
@@ -84,6 +85,43 @@ int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 		     void *payload, uint32_t cap);
 /* Wait up to timeout_ms (-1: forever) for POLLIN/POLLOUT; returns revents. */
 int vsimple_wait(struct vsimple *vs, short events, int timeout_ms);
+
+/*
+ * Batches (LIBVSIMPLE_0.2), in the driver's wire format (docs/driver.md):
+ * requests back to back, each a struct virtio_simple_hdr and its payload,
+ * and answers likewise.  One write() sends a whole batch, notifying the
+ * device once; nothing is copied that need not be: a program can lay its
+ * requests out once and send them again (vsimple bench does).
+ *
+ * vsimple_batch_put() lays one request out at @buf (room @room): its header
+ * and @len bytes of @payload, not copied when they already lie at buf + 16.
+ * Returns the bytes it takes (16 + len), or 0 with EMSGSIZE when it does
+ * not fit.
+ */
+size_t vsimple_batch_put(void *buf, size_t room, uint64_t id, uint16_t op,
+			 const void *payload, uint32_t len);
+/*
+ * Send @size bytes of whole requests with one write().  Returns the bytes
+ * sent: all of them or, when a limit stopped the batch (O_NONBLOCK), those
+ * of the whole requests before it; -1 when none was sent.
+ */
+long vsimple_submit_batch(struct vsimple *vs, const void *batch, size_t size);
+/*
+ * Receive up to @max answers into @buf (room @room), back to back: the
+ * first as vsimple_complete() does (it waits unless non-blocking), the
+ * others only while they are already there and fit.  Returns the bytes
+ * received; -1 when none was (EMSGSIZE: the first does not fit, and stays
+ * queued; vsimple_complete() tells its size).
+ */
+long vsimple_receive_batch(struct vsimple *vs, void *buf, size_t room,
+			   unsigned int max);
+/*
+ * Walk a received batch of @size bytes: the answer at *@off into *@resp,
+ * *@payload pointing at its bytes in the batch; *@off moves past it.
+ * Returns 1, 0 at the end, -1 with EPROTO on bytes that are no answer.
+ */
+int vsimple_batch_get(const void *batch, size_t size, size_t *off,
+		      struct vsimple_response *resp, const void **payload);
 
 /* Indexes of the present devices, ascending; returns how many (<= max). */
 int vsimple_list(int *indexes, int max);

@@ -488,7 +488,8 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
  * numbered in order and request q uses slot q % depth, its id being q.
  * The images are laid out twice (position i holds slot i % depth), so any
  * run of up to depth slots from the ring's head is contiguous in memory and
- * goes to the driver as one batch: one write(), one notification.
+ * goes to the driver as one batch (libvsimple's wire-format batches): one
+ * write(), one notification.
  */
 struct bench {
 	uint16_t op;
@@ -552,27 +553,29 @@ static void bench_fill(struct bench *b)
 
 /*
  * Send the free slots from the head on, up to depth in flight, in one
- * write().  Returns how many went (0: the driver said EAGAIN), or -1.
+ * vsimple_submit_batch().  Returns how many went (0: the driver said
+ * EAGAIN), or -1.
  */
-static long bench_submit(struct bench *b, int fd)
+static long bench_submit(struct bench *b, struct vsimple *vs)
 {
 	size_t head = b->next_id % b->depth, n = 0;
 	double t;
 	ssize_t w;
 
 	while (b->in_flight + n < b->depth && !b->busy[(head + n) % b->depth]) {
-		struct virtio_simple_hdr *hdr = (void *)(bench_payload(b, head + n) -
-							 VIRTIO_SIMPLE_HDR_SIZE);
+		uint8_t *payload = bench_payload(b, head + n);
 
-		hdr->id = htole64(b->next_id + n);
+		/* the header only: the payload already lies in place */
+		vsimple_batch_put(payload - VIRTIO_SIMPLE_HDR_SIZE, b->req_size,
+				  b->next_id + n, b->op, payload, b->size);
 		n++;
 	}
 	if (!n)
 		return 0;
 	/* the round trip includes the write() itself */
 	t = now_s();
-	w = write(fd, bench_payload(b, head) - VIRTIO_SIMPLE_HDR_SIZE,
-		  n * b->req_size);
+	w = vsimple_submit_batch(vs, bench_payload(b, head) - VIRTIO_SIMPLE_HDR_SIZE,
+				 n * b->req_size);
 	if (w < 0)
 		return errno == EAGAIN ? 0 : -1;
 	/* a batch cut short (a limit reached) sent whole requests */
@@ -662,11 +665,12 @@ static int bench_check(struct bench *b, ssize_t n, size_t *slot_out)
 }
 
 /* Read and check every answer ready now; 0, or -1 after the message. */
-static int bench_drain(struct bench *b, int fd)
+static int bench_drain(struct bench *b, struct vsimple *vs)
 {
 	/* with nothing in flight no answer can come: spare the read() */
 	while (b->in_flight) {
-		ssize_t n = read(fd, b->answer, VIRTIO_SIMPLE_HDR_SIZE + b->answer_cap);
+		ssize_t n = vsimple_receive_batch(vs, b->answer,
+						  VIRTIO_SIMPLE_HDR_SIZE + b->answer_cap, 1);
 		size_t slot;
 
 		if (n < 0 && errno == EAGAIN)
@@ -697,19 +701,19 @@ static int bench_drain(struct bench *b, int fd)
 }
 
 /* Keep --depth requests written for --seconds, in batches; check answers. */
-static int bench_run(struct bench *b, int fd, double seconds)
+static int bench_run(struct bench *b, struct vsimple *vs, double seconds)
 {
 	double end = now_s() + seconds, idle_since = now_s();
 
 	for (;;) {
 		double t = now_s();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = { .fd = vsimple_fd(vs), .events = POLLIN };
 		long sent = 0;
 
 		if (t >= end && !b->in_flight)
 			return 0;
 		if (t < end && b->in_flight < b->depth) {
-			sent = bench_submit(b, fd);
+			sent = bench_submit(b, vs);
 			if (sent < 0) {
 				fprintf(stderr, "vsimple: bench: FAILED: write: %s\n",
 					strerror(errno));
@@ -735,7 +739,7 @@ static int bench_run(struct bench *b, int fd, double seconds)
 				"unanswered for 30 s\n", b->in_flight);
 			return -1;
 		}
-		if ((p.revents & POLLIN) && bench_drain(b, fd) < 0)
+		if ((p.revents & POLLIN) && bench_drain(b, vs) < 0)
 			return -1;
 	}
 }
@@ -875,7 +879,7 @@ static int cmd_bench(int argc, char **argv)
 	}
 	bench_fill(&b);
 	start = now_s();
-	if (bench_run(&b, vsimple_fd(vs), seconds) < 0) {
+	if (bench_run(&b, vs, seconds) < 0) {
 		rc = EXIT_STATUS;
 		goto out;
 	}
