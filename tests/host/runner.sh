@@ -235,11 +235,12 @@ runner versions <<< 'suite pass ./pass'
 check "versions header: QEMU from guest.env" has versions '^# versions: QEMU: QEMU emulator version 9\.9\.9$'
 check "versions header: guest kernel from guest.env" has versions '^# versions: guest kernel: vmlinuz-6\.1\.0-test$'
 
-# vm/boot/run-guest.py boots again, once, a guest that never reached its
-# init (no VSIMPLE-READY within VSIMPLE_BOOT_TIMEOUT); twice is a failure.
-# The fake QEMU hangs silently until its count of boots reaches $tmp/ok-at.
+# vm/boot/run-guest.py boots again, once, a guest whose console showed
+# only kernel lines within VSIMPLE_BOOT_TIMEOUT; twice is a failure.  The
+# fake QEMU prints a kernel line and hangs until its count of boots
+# reaches $tmp/ok-at; a job whose userspace speaks late is left alone.
 fake hang-qemu 'n=$(($(cat "'"$tmp"'/boots" 2>/dev/null || echo 0) + 1)); echo $n > "'"$tmp"'/boots"
-[ "$n" -ge "$(cat "'"$tmp"'/ok-at")" ] || exec sleep 60
+[ "$n" -ge "$(cat "'"$tmp"'/ok-at")" ] || { printf "[    1.000000] kernel line\\r\\n"; exec sleep 60; }
 printf "VSIMPLE-READY fake\r\nVSIMPLE-EXIT=0\r\n"'
 : > "$tmp/kernel"; : > "$tmp/initrd"; echo 'exit 0' > "$tmp/job.sh"
 boot_twice() {	# boot_twice OK-AT: run-guest's output, then its exit status
@@ -255,4 +256,9 @@ check "run-guest: a guest that never reached its init is booted again, once, and
 out=$(boot_twice 3)
 check "run-guest: hung twice, it fails as a timeout (124)" \
 	bash -c 'grep -q "hung before its init twice" <<<"$1" && grep -q "^exit 124$" <<<"$1"' _ "$out"
+fake slow-qemu 'printf "[    1.000000] kernel line\r\nok 1 - userspace, no VSIMPLE-READY\r\n"; sleep 4; printf "VSIMPLE-EXIT=0\r\n"'
+out=$(VSIMPLE_BOOT_TIMEOUT=2 timeout 60 "$top/vm/boot/run-guest.py" --qemu "$tmp/slow-qemu" \
+	--kernel "$tmp/kernel" --initrd "$tmp/initrd" --accel tcg --timeout 30 "$tmp/job.sh" 2>&1; echo "exit $?")
+check "run-guest: a userspace that speaks (a systemd root, no VSIMPLE-READY) is not killed" \
+	bash -c '! grep -q "booting again" <<<"$1" && grep -q "^exit 0$" <<<"$1"' _ "$out"
 tap_done

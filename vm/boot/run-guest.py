@@ -24,9 +24,10 @@ writes after building everything and probing KVM.  For slower kernels (the
 debug kernel): VSIMPLE_APPEND (more kernel command line, always added),
 VSIMPLE_MEMORY (default --memory), VSIMPLE_TIMEOUT_SCALE (multiplies
 --timeout and the boot timeout), VSIMPLE_CONSOLE_LOG (a file every boot's
-console is appended to).  A guest that has not reached its init (the
-VSIMPLE-READY line) within VSIMPLE_BOOT_TIMEOUT seconds (default 60) is
-killed and booted again, once: a kernel wedged under TCG before any job ran.
+console is appended to).  A guest whose console showed nothing but kernel
+lines within VSIMPLE_BOOT_TIMEOUT seconds (default 60), so no userspace
+ran, is killed and booted again, once: a kernel wedged under TCG before
+any job ran.
 """
 import argparse
 import json
@@ -44,7 +45,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsimple_harness import cpio, qmp, vhost_user  # noqa: E402
 
 EXIT_RE = re.compile(rb"VSIMPLE-EXIT=(\d+)")
-READY_RE = re.compile(rb"VSIMPLE-READY ")
+# the kernel's own lines; any other line is the guest's userspace (our init's
+# VSIMPLE-READY, a systemd root's first TAP line) or QEMU's
+KERNEL_LINE_RE = re.compile(rb"^\s*\[\s*\d+\.\d+\]")
 # run()'s status for a guest that never reached its init (main() boots again)
 BOOT_HANG = -1
 HOST_REQ_RE = re.compile(rb"VSIMPLE-QMP (\{.*\})")
@@ -129,9 +132,9 @@ def run(opts):
     monitor = None
     status = None
     deadline = time.monotonic() + opts.timeout
-    # the guest's init prints VSIMPLE-READY within seconds; a kernel stuck
-    # before it (seen: TCG wedging the crypto self-tests at boot) is the
-    # emulator's, not the job's
+    # userspace speaks within seconds (our init's VSIMPLE-READY); a kernel
+    # that printed nothing but its own lines by then (seen: TCG wedging the
+    # crypto self-tests at boot) is the emulator's trouble, not the job's
     ready_by = time.monotonic() + opts.boot_timeout
     ready = False
     buf = b""
@@ -193,7 +196,8 @@ def run(opts):
                         backends.host_request(m.group(1).decode().split())
                     except vhost_user.BackendError as e:
                         say("guest host request failed: %s" % e)
-                ready = ready or bool(READY_RE.search(line))
+                ready = ready or bool(line.strip() and
+                                      not KERNEL_LINE_RE.match(line))
                 m = EXIT_RE.search(line)
                 if m and status is None:
                     status = int(m.group(1))
