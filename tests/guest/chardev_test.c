@@ -164,8 +164,7 @@ static void test_nonblock_and_limit(void)
 		  "O_NONBLOCK read with nothing queued: EAGAIN");
 	tap_check(poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLIN),
 		  "poll: POLLOUT, no POLLIN on an idle file (revents 0x%x)", p.revents);
-	while (send_req(fd, sent, VIRTIO_SIMPLE_OP_DELAY, &delay, 4) == 0)
-		sent++;
+	sent = fill_delays(fd);
 	share = file_share(max_in_flight);
 	tap_check(errno == EAGAIN && sent == share,
 		  "O_NONBLOCK write at the file's share of the device: EAGAIN after %u (3/4 of its user's 3/4 of %u)",
