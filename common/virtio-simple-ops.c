@@ -202,9 +202,10 @@ static void vsimple_piece_crc(void *crc, uint8_t *piece, size_t n, size_t at)
     *(uint32_t *)crc = c;
 }
 
-uint32_t vsimple_crc32c(const VSimpleData *data, uint32_t len)
+uint32_t vsimple_crc32c(uint32_t so_far, const VSimpleData *data,
+                        uint32_t len)
 {
-    uint32_t crc = 0xffffffff;
+    uint32_t crc = so_far ^ 0xffffffff;
 
     if (!vsimple_crc_table[1]) {
         vsimple_crc_init();
@@ -299,8 +300,8 @@ VSimpleAnswer vsimple_write_response(const struct iovec *in,
 
 /*
  * The protocol's ops that answer at once from a flat copy of the request:
- * one case per op (docs/extending.md adds one).  ECHO and CRC32C are
- * served where the bytes lie, in vsimple_answer(), and never get here.
+ * one case per op (docs/extending.md adds one).  ECHO and the two CRCs
+ * are served where the bytes lie, in vsimple_answer(), and never get here.
  * Returns a status and fills @out (room for @out_cap bytes), or
  * NOT_PROTOCOL.
  */
@@ -322,7 +323,7 @@ VSimpleAnswer vsimple_answer(const VSimpleRequest *req,
 {
     VSimpleData payload = { out, out_num, HDR_SIZE };
     uint16_t status = req->status;
-    uint32_t crc, out_len = 0, out_cap;
+    uint32_t crc, so_far, out_len = 0, out_cap;
     uint8_t *flat, *answer;
     struct iovec answer_iov;
     VSimpleData answer_data = { &answer_iov, 1, 0 };
@@ -337,7 +338,20 @@ VSimpleAnswer vsimple_answer(const VSimpleRequest *req,
         return vsimple_write_response(in, in_num, req->id, req->op, status,
                                       &payload, req->len, fault);
     case VIRTIO_SIMPLE_OP_CRC32C:
-        crc = htole32(vsimple_crc32c(&payload, req->len));
+        crc = htole32(vsimple_crc32c(0, &payload, req->len));
+        answer_iov = (struct iovec) { &crc, sizeof(crc) };
+        return vsimple_write_response(in, in_num, req->id, req->op, status,
+                                      &answer_data, sizeof(crc), fault);
+    case VIRTIO_SIMPLE_OP_CRC32C_UPDATE:
+        if (req->len < sizeof(so_far)) {
+            return vsimple_write_response(in, in_num, req->id, req->op,
+                                          VIRTIO_SIMPLE_S_EINVAL, NULL, 0,
+                                          fault);
+        }
+        vsimple_iov_read(out, out_num, HDR_SIZE, &so_far, sizeof(so_far));
+        payload.skip += sizeof(so_far);
+        crc = htole32(vsimple_crc32c(le32toh(so_far), &payload,
+                                     req->len - sizeof(so_far)));
         answer_iov = (struct iovec) { &crc, sizeof(crc) };
         return vsimple_write_response(in, in_num, req->id, req->op, status,
                                       &answer_data, sizeof(crc), fault);

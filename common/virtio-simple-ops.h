@@ -107,7 +107,12 @@ bool vsimple_delay_arg(const struct iovec *out, unsigned int out_num,
 VSimpleFault vsimple_fault_of(const struct iovec *out, unsigned int out_num,
                               const VSimpleRequest *req);
 
-uint32_t vsimple_crc32c(const VSimpleData *data, uint32_t len);
+/*
+ * CRC-32C of @len bytes of @data, continuing @so_far: an earlier result
+ * for the bytes before them, 0 to start (then it is CRC32C's answer).
+ */
+uint32_t vsimple_crc32c(uint32_t so_far, const VSimpleData *data,
+                        uint32_t len);
 
 /*
  * Write an answer into the response chain @in: the header, then @len
@@ -122,7 +127,7 @@ VSimpleAnswer vsimple_write_response(const struct iovec *in,
 
 /*
  * Answer an immediate request (anything but a valid DELAY) into @in.
- * ECHO copies iovec to iovec and CRC32C reads the request in place; the
+ * ECHO copies iovec to iovec and the CRCs read the request in place; the
  * protocol's other ops get a flat copy (vsimple_execute()), and an op the
  * protocol does not define goes to @fn, the caller's own (the backend's
  * host API), or is ENOTSUP when @fn is NULL (the QEMU device).

@@ -61,6 +61,7 @@ struct virtio_simple_hdr {
 #define VIRTIO_SIMPLE_OP_ECHO		1	/* payload returned unchanged */
 #define VIRTIO_SIMPLE_OP_CRC32C		2	/* payload: __le32 CRC-32C of request */
 #define VIRTIO_SIMPLE_OP_DELAY		3	/* request: __le32 microseconds */
+#define VIRTIO_SIMPLE_OP_CRC32C_UPDATE	4	/* __le32 CRC so far + bytes: CRC32C's answer */
 
 /* DELAY: the longest delay, and how many may wait at once. */
 #define VIRTIO_SIMPLE_DELAY_MAX_US	1000000

@@ -180,6 +180,48 @@ static void test_crc(void)
 	tap_check(!bad, "CRC32C of \"123456789\" is 0xE3069283 in any cut (%d wrong)", bad);
 }
 
+/* CRC32C_UPDATE's answer, or ~0 when the status is not OK */
+static uint32_t update(uint32_t so_far, const char *text, size_t piece)
+{
+	uint8_t payload[64];
+	size_t n = strlen(text);
+	uint32_t crc = htole32(so_far);
+	VSimpleAnswer a;
+
+	memcpy(payload, &crc, 4);
+	memcpy(payload + 4, text, n);
+	a = run(VIRTIO_SIMPLE_OP_CRC32C_UPDATE, payload, 4 + n, 4 + n, 64, piece,
+		NULL, 0);
+	memcpy(&crc, resp + HDR, 4);
+	return a.status || a.len != 4 ? ~0u : le32toh(crc);
+}
+
+static void test_crc_update(void)
+{
+	size_t piece, split;
+	int bad = 0;
+	VSimpleAnswer a;
+
+	for (piece = 1; piece <= 20; piece++)
+		if (update(0, "123456789", piece) != 0xE3069283)
+			bad++;
+	tap_check(!bad, "CRC32C_UPDATE from 0 is CRC32C's answer, in any cut (%d wrong)", bad);
+	for (split = 0; split <= 9; split++) {
+		char head[10] = { 0 };
+
+		memcpy(head, "123456789", split);
+		if (update(update(0, head, 7), "123456789" + split, 5) != 0xE3069283)
+			bad++;
+	}
+	tap_check(!bad, "two CRC32C_UPDATEs, the second from the first's answer, "
+		  "give the whole's CRC32C at every split (%d wrong)", bad);
+	tap_check(update(0x12345678, "", 64) == 0x12345678,
+		  "CRC32C_UPDATE of no bytes answers its starting value");
+	a = run(VIRTIO_SIMPLE_OP_CRC32C_UPDATE, "abc", 3, 3, 64, 2, NULL, 0);
+	tap_check(a.status == VIRTIO_SIMPLE_S_EINVAL && a.written == HDR,
+		  "CRC32C_UPDATE without its 4-byte start is EINVAL, the header alone");
+}
+
 static void test_delay(void)
 {
 	uint32_t usec, arg = htole32(1000), big = htole32(1000001);
@@ -297,6 +339,7 @@ int main(void)
 	test_echo();
 	test_parse();
 	test_crc();
+	test_crc_update();
 	test_delay();
 	test_handler();
 	test_faults();

@@ -18,6 +18,7 @@ uapi = {m.group(1): int(m.group(2), 0) for m in re.finditer(
     open(header).read(), re.M)}
 ECHO = uapi["VIRTIO_SIMPLE_OP_ECHO"]
 CRC32C = uapi["VIRTIO_SIMPLE_OP_CRC32C"]
+CRC32C_UPDATE = uapi["VIRTIO_SIMPLE_OP_CRC32C_UPDATE"]
 DELAY = uapi["VIRTIO_SIMPLE_OP_DELAY"]
 DELAY_MAX = uapi["VIRTIO_SIMPLE_DELAY_MAX_US"]
 MAX_PAYLOAD = 256                       # the target's max-payload
@@ -57,6 +58,10 @@ def config(offset, width):
 seeds = {
     "echo": start() + response() + request(ECHO, b"hello"),
     "crc32c": start() + response() + request(CRC32C, b"123456789"),
+    # the CRC of "1234" continued over "56789", across pieces; one too short
+    "crc32c-update": start() + response() + response(64, SPLIT)
+    + request(CRC32C_UPDATE, struct.pack("<I", 0xF63AF4EE) + b"56789", SPLIT)
+    + request(CRC32C_UPDATE, b"abc"),
     "delay": start() + response() + request(DELAY, struct.pack("<I", 1000))
     + bytes([CLOCK, 0]),
     "echo-split-indirect": start() + response(64, SPLIT)

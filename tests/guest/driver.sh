@@ -20,6 +20,14 @@ check "vsimple echo - reads stdin" sh -c '[ "$(printf xyz | vsimple echo -)" = x
 check "vsimple crc32c of 123456789 is e3069283" \
 	sh -c 'printf 123456789 | vsimple crc32c - | grep -q "^e3069283  -$"'
 check "vsimple crc32c FILE" sh -c 'printf 123456789 > /tmp/f && vsimple crc32c /tmp/f | grep -q "^e3069283  /tmp/f$"'
+# bigger than max_payload: CRC32C_UPDATE pieces (the expected values are
+# Python's bitwise CRC-32C of the same bytes)
+check "vsimple crc32c of exactly max_payload zero bytes (one CRC32C) is 72c0c4a4" \
+	sh -c 'head -c 65536 /dev/zero > /tmp/z && vsimple crc32c /tmp/z | grep -q "^72c0c4a4  /tmp/z$"'
+check "vsimple crc32c of 200000 zero bytes (over max_payload: in pieces) is a998239f" \
+	sh -c 'head -c 200000 /dev/zero > /tmp/z && vsimple crc32c /tmp/z | grep -q "^a998239f  /tmp/z$"'
+check "vsimple crc32c - of 131069 bytes from a pipe (in pieces, short reads) is 91fa27e8" \
+	sh -c 'yes | head -c 131069 | vsimple crc32c - | grep -q "^91fa27e8  -$"'
 check "vsimple delay 1000 exits 0" vsimple delay 1000
 check "vsimple delay 2000000: usage error, exit 2" sh -c 'vsimple delay 2000000 2>/dev/null; [ $? -eq 2 ]'
 check "unknown command: exit 2" sh -c 'vsimple frobnicate 2>/dev/null; [ $? -eq 2 ]'

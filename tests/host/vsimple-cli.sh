@@ -92,6 +92,33 @@ for cmd in "info" "echo hi" "crc32c /dev/null" "bench --seconds 1"; do
 	check "$cmd: IOC_INFO failing after open is reported, exit 3" \
 		exits 3 "No such device" env LD_PRELOAD="$shim" "$vsimple" -d "$tmp/fake" $cmd
 done
+# crc32c of more than max_payload (64 here): CRC32C_UPDATE pieces, each
+# at most max_payload; the expected CRC is Python's, bit by bit
+crc_py='import sys
+c = 0xffffffff
+for b in sys.stdin.buffer.read():
+    c ^= b
+    for _ in range(8):
+        c = (c >> 1) ^ (0x82f63b78 if c & 1 else 0)
+print("%08x" % (c ^ 0xffffffff))'
+head -c 1000 /dev/urandom > "$tmp/big"
+head -c 64 /dev/urandom > "$tmp/fits"
+fake=(env FAKE_INFO_OK=2 LD_PRELOAD="$shim")
+for f in big fits; do
+	want=$(python3 -c "$crc_py" < "$tmp/$f")
+	check "crc32c of $(stat -c %s "$tmp/$f") bytes, max_payload 64: $want" sh -c \
+		"[ \"\$($(printf '%q ' "${fake[@]}") FAKE_CRC=new '$vsimple' -d '$tmp/fake' crc32c '$tmp/$f')\" = '$want  $tmp/$f' ]"
+done
+check "crc32c of a pipe over max_payload (short reads): the same CRC" sh -c \
+	"[ \"\$(cat '$tmp/big' | $(printf '%q ' "${fake[@]}") FAKE_CRC=new '$vsimple' -d '$tmp/fake' crc32c)\" = '$(python3 -c "$crc_py" < "$tmp/big")  -' ]"
+check "crc32c over max_payload on a device without CRC32C_UPDATE: said, exit 1" \
+	exits 1 "has no CRC32C_UPDATE" "${fake[@]}" FAKE_CRC=old "$vsimple" -d "$tmp/fake" crc32c "$tmp/big"
+check "crc32c within max_payload on a device without CRC32C_UPDATE: one CRC32C" \
+	sh -c "$(printf '%q ' "${fake[@]}") FAKE_CRC=old '$vsimple' -d '$tmp/fake' crc32c '$tmp/fits' >/dev/null"
+check "crc32c over a max_payload of 4: too small for pieces, exit 1" \
+	exits 1 "too small to send in pieces" "${fake[@]}" FAKE_CRC=new FAKE_MAX_PAYLOAD=4 \
+	"$vsimple" -d "$tmp/fake" crc32c "$tmp/fits"
+
 # options the getopt_long way: --version, --device, a command's --help,
 # "--" before a TEXT that starts with '-'; --json output parses
 want=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")

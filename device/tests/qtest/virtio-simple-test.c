@@ -398,6 +398,42 @@ static void expect_status(Dev *d, uint64_t id, uint16_t status)
     g_free(r.payload);
 }
 
+/*
+ * CRC32C_UPDATE: more than max_payload bytes checksummed in pieces, each
+ * from the previous answer, give the whole's CRC32C; no start is EINVAL.
+ */
+static void test_crc32c_update(void *obj, void *data, QGuestAllocator *alloc)
+{
+    const uint32_t total = 2 * MAX_PAYLOAD + 3, piece = MAX_PAYLOAD - 4;
+    g_autofree uint8_t *all = g_malloc(total);
+    g_autofree uint8_t *req = g_malloc(MAX_PAYLOAD);
+    uint32_t crc = 0, off, n;
+    Dev d;
+    Resp r;
+
+    for (off = 0; off < total; off++) {
+        all[off] = g_test_rand_int();
+    }
+    dev_start(&d, obj, alloc);
+    for (off = 0; off < total; off += n) {
+        n = MIN(piece, total - off);
+        stl_le_p(req, crc);
+        memcpy(req + 4, all + off, n);
+        r = call(&d, 300 + off / piece, VIRTIO_SIMPLE_OP_CRC32C_UPDATE, req,
+                 4 + n, 64);
+        g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+        g_assert_cmpuint(r.len, ==, 4);
+        crc = ldl_le_p(r.payload);
+        g_free(r.payload);
+    }
+    g_assert_cmphex(crc, ==, host_crc32c(all, total));
+
+    post_resp(&d, 64, false);
+    send_req(&d, 399, VIRTIO_SIMPLE_OP_CRC32C_UPDATE, req, 3);
+    expect_status(&d, 399, VIRTIO_SIMPLE_S_EINVAL);
+    dev_stop(&d);
+}
+
 static void test_statuses(void *obj, void *data, QGuestAllocator *alloc)
 {
     g_autofree uint8_t *big = g_malloc0(MAX_PAYLOAD + 1);
@@ -1771,6 +1807,8 @@ static void register_virtio_simple_test(void)
     qos_add_test("config", "virtio-simple", test_config, NULL);
     qos_add_test("echo", "virtio-simple", test_echo, NULL);
     qos_add_test("crc32c", "virtio-simple", test_crc32c, NULL);
+    qos_add_test("crc32c-update", "virtio-simple", test_crc32c_update,
+                 NULL);
     qos_add_test("statuses", "virtio-simple", test_statuses, NULL);
     qos_add_test("delay-order", "virtio-simple", test_delay_order, NULL);
     qos_add_test("backpressure", "virtio-simple", test_backpressure, NULL);

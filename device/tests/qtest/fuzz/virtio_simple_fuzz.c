@@ -611,9 +611,10 @@ static void check_used(FuzzDev *d)
     }
 }
 
-static uint32_t crc32c(const uint8_t *p, size_t n)
+/* CRC-32C of @n bytes continuing @so_far (0 to start), bit by bit */
+static uint32_t crc32c(uint32_t so_far, const uint8_t *p, size_t n)
 {
-    uint32_t c = 0xffffffff;
+    uint32_t c = so_far ^ 0xffffffff;
     int k;
 
     while (n--) {
@@ -643,7 +644,16 @@ static uint16_t expect(const FuzzReq *r, uint8_t *buf, uint32_t *len)
         *len = r->len;
         return VIRTIO_SIMPLE_S_OK;
     case VIRTIO_SIMPLE_OP_CRC32C:
-        stl_le_p(buf, crc32c(r->payload, r->len));
+        stl_le_p(buf, crc32c(0, r->payload, r->len));
+        *len = 4;
+        return VIRTIO_SIMPLE_S_OK;
+    case VIRTIO_SIMPLE_OP_CRC32C_UPDATE:
+        if (r->len < 4) {
+            return VIRTIO_SIMPLE_S_EINVAL;
+        }
+        /* ldl_le_p() returns an int: the CRC so far is unsigned */
+        stl_le_p(buf, crc32c((uint32_t)ldl_le_p(r->payload), r->payload + 4,
+                             r->len - 4));
         *len = 4;
         return VIRTIO_SIMPLE_S_OK;
     case VIRTIO_SIMPLE_OP_DELAY:
