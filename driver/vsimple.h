@@ -70,16 +70,18 @@ extern unsigned int vsimple_busy_poll_us;
 #define VSIMPLE_BUSY_POLL_MAX_US	5000
 
 /*
- * A response.  Posted on responseq it is the header plus payload chunks
- * of dev->chunk_size bytes (a page when the ring allows: no high-order
- * allocation), room for max_payload bytes; an answer keeps only the chunks
- * it filled.  An answer copied out of the ring has no chunks: its payload
- * follows the header in data[].
+ * A message.  A response posted on responseq is the header plus payload
+ * chunks of dev->chunk_size bytes (a page when the ring allows: no
+ * high-order allocation), room for max_payload bytes; an answer keeps only
+ * the chunks it filled.  An answer copied out of the ring has no chunks:
+ * its payload follows the header in data[].  A request is the same: up to
+ * a page in all, its payload follows the header; a bigger one is cut into
+ * chunks of dev->req_order pages (vsimple_req_layout()).
  */
 struct vsimple_buf {
-	struct virtio_simple_hdr hdr;
 	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
 	unsigned int order;		/* of each chunk's pages */
+	struct virtio_simple_hdr hdr;	/* data[] follows it: one sg entry */
 	union {
 		DECLARE_FLEX_ARRAY(struct page *, chunk);
 		DECLARE_FLEX_ARRAY(u8, data);
@@ -146,6 +148,8 @@ struct vsimple_dev {
 	unsigned int chunk_order;	/* response payload chunks: pages << it */
 	unsigned int chunks;		/* per response buffer */
 	struct scatterlist *resp_sg;	/* chunks + 1 entries, under lock */
+	unsigned int req_order;		/* request payload chunks: pages << it */
+	struct scatterlist *req_sg;	/* as many entries, under lock */
 	int minor;
 	struct device *node;		/* /dev/virtio-simpleN */
 
@@ -213,7 +217,7 @@ int vsimple_copy_payload(void __user *to, const struct vsimple_buf *buf,
 			 u32 len);
 int vsimple_state_err(struct vsimple_dev *dev);
 bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
-		       bool stream);
+		       bool stream, unsigned int descs);
 void vsimple_fail_all(struct vsimple_dev *dev, int err);
 struct vsimple_req *vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);

@@ -300,8 +300,12 @@ static __poll_t vsimple_poll_mask(struct vsimple_file *f)
 		mask |= EPOLLHUP | EPOLLERR;
 	if (!list_empty(&f->responses))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	/* the same test as write()'s, so POLLOUT means it will not block */
-	if (!dev->dead && !dev->broken && vsimple_slot_free(dev, f, true))
+	/*
+	 * write()'s test for a request that takes one descriptor, so POLLOUT
+	 * means it will not block (a request over a page, on a ring without
+	 * indirect descriptors, may still wait for more: docs/driver.md)
+	 */
+	if (!dev->dead && !dev->broken && vsimple_slot_free(dev, f, true, 1))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock_irq(&dev->lock);
 	return mask;

@@ -116,18 +116,18 @@ static void vsimple_reclaim_requests(struct vsimple_dev *dev)
 	void *buf;
 
 	while ((buf = virtqueue_get_buf(dev->req_vq, &len)))
-		kfree(buf);
+		vsimple_free_buf(buf);
 }
 
 /*
- * A slot at the device, a descriptor in requestq (reclaimed here, on the
- * submit path, so a full ring waits instead of failing with -ENOSPC), and
- * room in @f: its share of the device, for a stream request (@stream) or
+ * A slot at the device, @descs descriptors in requestq (reclaimed here, on
+ * the submit path, so a full ring waits instead of failing with -ENOSPC),
+ * and room in @f: its share of the device, for a stream request (@stream) or
  * a synchronous call alike, and for a stream request its unread limits.
  * Lock held.
  */
 bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
-		       bool stream)
+		       bool stream, unsigned int descs)
 {
 	if (dev->recovering || dev->in_flight >= dev->max_in_flight)
 		return false;
@@ -138,9 +138,9 @@ bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 		       f->unread_bytes + (f->at_device + 1) *
 		       vsimple_worst_cost(dev) > VSIMPLE_FILE_BYTES))
 		return false;
-	if (!dev->req_vq->num_free)
+	if (dev->req_vq->num_free < descs)
 		vsimple_reclaim_requests(dev);
-	if (dev->req_vq->num_free)
+	if (dev->req_vq->num_free >= descs)
 		return true;
 	dev->desc_wait = true;	/* woken when the device gives some back */
 	return false;
@@ -148,9 +148,10 @@ bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 
 /* Wait condition: a slot is free, or waiting is pointless.  Lock held. */
 static bool vsimple_writable(struct vsimple_dev *dev, struct vsimple_file *f,
-			     bool stream)
+			     bool stream, unsigned int descs)
 {
-	return vsimple_state_err(dev) || vsimple_slot_free(dev, f, stream);
+	return vsimple_state_err(dev) ||
+	       vsimple_slot_free(dev, f, stream, descs);
 }
 
 /* A queued response was read or failed: free it and its file slot. */
@@ -761,6 +762,23 @@ static int vsimple_resp_layout(struct vsimple_dev *dev)
 }
 
 /*
+ * How big requests are cut, as responses are: page-sized chunks, unless a
+ * chain of the header and that many would not fit requestq; then the
+ * smallest order that fits.
+ */
+static void vsimple_req_layout(struct vsimple_dev *dev)
+{
+	size_t chunk;
+
+	for (dev->req_order = 0;; dev->req_order++) {
+		chunk = PAGE_SIZE << dev->req_order;
+		if (DIV_ROUND_UP(dev->max_payload, chunk) + 1 <= dev->req_ring ||
+		    chunk >= dev->max_payload)
+			break;
+	}
+}
+
+/*
  * Post the response buffers of a fresh queue (probe, restore, recovery).
  * Not inlined: fail_function makes it fail (-ENOMEM) to test a recovery
  * that cannot set the queues up (tests/guest/recovery_test.c).
@@ -771,6 +789,7 @@ noinline int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 	unsigned int i;
 	int err;
 
+	vsimple_req_layout(dev);
 	err = vsimple_resp_layout(dev);
 	if (err)
 		return err;
@@ -800,7 +819,7 @@ void vsimple_free_unused(struct vsimple_dev *dev)
 	while ((buf = virtqueue_detach_unused_buf(dev->resp_vq)))
 		vsimple_free_buf(buf);
 	while ((buf = virtqueue_detach_unused_buf(dev->req_vq)))
-		kfree(buf);
+		vsimple_free_buf(buf);
 	vsimple_free_spare(dev);
 }
 
@@ -846,6 +865,84 @@ void vsimple_kick_requests(struct vsimple_dev *dev)
 }
 
 /*
+ * A request's header and payload, copied from user space and charged to
+ * the caller (a blocked writer holds its payload): in one allocation up to
+ * a page, else in chunks of dev->req_order pages, never a high-order
+ * allocation the ring does not force.
+ */
+static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
+						 const void __user *upayload,
+						 u32 len)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
+	size_t chunk = PAGE_SIZE << dev->req_order, off, n;
+	struct vsimple_buf *rb;
+	struct page *page;
+
+	if (struct_size(rb, data, len) <= PAGE_SIZE) {
+		rb = kmalloc(struct_size(rb, data, len), GFP_KERNEL_ACCOUNT);
+		if (!rb)
+			return ERR_PTR(-ENOMEM);
+		rb->nchunks = 0;
+		rb->order = 0;
+		if (copy_from_user(rb->data, upayload, len)) {
+			kfree(rb);
+			return ERR_PTR(-EFAULT);
+		}
+		return rb;
+	}
+	rb = kzalloc(struct_size(rb, chunk, DIV_ROUND_UP(len, chunk)), gfp);
+	if (!rb)
+		return ERR_PTR(-ENOMEM);
+	rb->order = dev->req_order;
+	for (off = 0; off < len; off += n) {
+		n = min_t(size_t, len - off, chunk);
+		page = alloc_pages(gfp, rb->order);
+		if (!page) {
+			vsimple_free_buf(rb);
+			return ERR_PTR(-ENOMEM);
+		}
+		rb->chunk[rb->nchunks++] = page;
+		if (copy_from_user(page_address(page), upayload + off, n)) {
+			vsimple_free_buf(rb);
+			return ERR_PTR(-EFAULT);
+		}
+	}
+	return rb;
+}
+
+/* The descriptors @rb takes in requestq: one with indirect descriptors. */
+static unsigned int vsimple_request_descs(struct vsimple_dev *dev,
+					  const struct vsimple_buf *rb)
+{
+	if (!rb->nchunks ||
+	    virtio_has_feature(dev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+		return 1;
+	return rb->nchunks + 1;
+}
+
+/* The sg list of @rb, in dev->req_sg.  Lock held. */
+static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
+				       struct vsimple_buf *rb, u32 len)
+{
+	struct scatterlist *sg = dev->req_sg;
+	size_t chunk = PAGE_SIZE << rb->order, left = len;
+	unsigned int i;
+
+	if (!rb->nchunks) {
+		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + len);
+		return 1;
+	}
+	sg_init_table(sg, rb->nchunks + 1);
+	sg_set_buf(&sg[0], &rb->hdr, VSIMPLE_HDR_LEN);
+	for (i = 0; i < rb->nchunks; i++) {
+		sg_set_page(&sg[i + 1], rb->chunk[i], min(left, chunk), 0);
+		left -= min(left, chunk);
+	}
+	return rb->nchunks + 1;
+}
+
+/*
  * Send one request of file @f: a stream request, answered on @f's read(),
  * or with @waiter a synchronous call; either uses @f's share of the
  * device.  The payload is copied before waiting for a slot; an interrupted
@@ -860,38 +957,42 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 {
 	struct vsimple_file *owner = waiter ? NULL : f;
 	struct vsimple_kick k = { .needed = false };
-	struct virtio_simple_hdr *hdr;
-	struct vsimple_req *req;
-	struct scatterlist sg;
-	unsigned int slot;
+	struct vsimple_buf *rb = NULL;
+	struct vsimple_req *req = NULL;
+	unsigned int slot, descs, nsg;
 	int err;
 
 	if (len > dev->max_payload)
 		return -EMSGSIZE;
-	/* charged to the caller: a blocked writer holds its payload */
-	hdr = kmalloc(VSIMPLE_HDR_LEN + len, GFP_KERNEL_ACCOUNT);
+	rb = vsimple_alloc_request(dev, upayload, len);
+	if (IS_ERR(rb)) {
+		err = PTR_ERR(rb);
+		rb = NULL;
+		goto free;
+	}
 	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
-	if (!hdr || !req) {
+	if (!req) {
 		err = -ENOMEM;
 		goto free;
 	}
-	if (copy_from_user(hdr + 1, upayload, len)) {
-		err = -EFAULT;
+	descs = vsimple_request_descs(dev, rb);
+	if (descs > dev->req_ring) {	/* a ring of 1 from another device */
+		err = -EMSGSIZE;
 		goto free;
 	}
 
 	spin_lock_irq(&dev->lock);
-	if (!vsimple_writable(dev, f, owner) && !dev->recovering)
+	if (!vsimple_writable(dev, f, owner, descs) && !dev->recovering)
 		virtqueue_kick(dev->req_vq);	/* a batch so far: do not sit on it */
 	if (!nonblock)
 		err = wait_event_interruptible_lock_irq(f->write_wq,
-							vsimple_writable(dev, f, owner),
+							vsimple_writable(dev, f, owner, descs),
 							dev->lock);
 	else
 		err = 0;
 	if (!err)
 		err = vsimple_state_err(dev);
-	if (!err && !vsimple_slot_free(dev, f, owner))
+	if (!err && !vsimple_slot_free(dev, f, owner, descs))
 		err = -EAGAIN;
 	if (err)
 		goto unlock;
@@ -906,13 +1007,19 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	req->file = f;
 	req->uid = f->uid;
 	req->waiter = waiter;
-	hdr->id = cpu_to_le64(req->tag);
-	hdr->op = cpu_to_le16(op);
-	hdr->status = 0;
-	hdr->len = cpu_to_le32(len);
-	sg_init_one(&sg, hdr, VSIMPLE_HDR_LEN + len);
-	/* a descriptor is free; a surprise removal can still break the ring */
-	err = virtqueue_add_outbuf(dev->req_vq, &sg, 1, hdr, GFP_ATOMIC);
+	rb->hdr.id = cpu_to_le64(req->tag);
+	rb->hdr.op = cpu_to_le16(op);
+	rb->hdr.status = 0;
+	rb->hdr.len = cpu_to_le32(len);
+	nsg = vsimple_request_sg(dev, rb, len);
+	/*
+	 * descriptors are free; a surprise removal can still break the ring,
+	 * and an indirect table not allocated leaves too few (-ENOMEM)
+	 */
+	err = virtqueue_add_outbuf(dev->req_vq, dev->req_sg, nsg, rb,
+				   GFP_ATOMIC);
+	if (err == -ENOSPC)
+		err = -ENOMEM;
 	if (err)
 		goto unlock;
 	dev->slots[slot] = req;
@@ -934,7 +1041,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 unlock:
 	spin_unlock_irq(&dev->lock);
 free:
-	kfree(hdr);
+	vsimple_free_buf(rb);
 	kfree(req);
 	return err;
 }

@@ -68,6 +68,7 @@ static void vsimple_dev_release(struct kref *ref)
 	struct vsimple_dev *dev = container_of(ref, struct vsimple_dev, ref);
 
 	kfree(dev->resp_sg);
+	kfree(dev->req_sg);
 	kfree(dev);
 }
 
@@ -371,10 +372,12 @@ static int vsimple_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_put;
 	vsimple_read_label(dev);
-	/* the most chunks a response buffer can have: page-sized ones */
+	/* the most chunks a message can have: page-sized ones */
 	dev->resp_sg = kmalloc_array(DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 1,
 				     sizeof(*dev->resp_sg), GFP_KERNEL);
-	if (!dev->resp_sg) {
+	dev->req_sg = kmalloc_array(DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 1,
+				    sizeof(*dev->req_sg), GFP_KERNEL);
+	if (!dev->resp_sg || !dev->req_sg) {
 		err = -ENOMEM;
 		goto err_put;
 	}
