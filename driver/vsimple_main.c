@@ -226,7 +226,12 @@ static void vsimple_recover_work(struct work_struct *work)
 	}
 	streak = ++dev->recover_streak;
 	if (streak > VSIMPLE_RECOVERY_MAX) {
+		/*
+		 * in the same hold as broken: a read() that finds the device
+		 * broken finds its failed requests queued first, named by id
+		 */
 		WRITE_ONCE(dev->broken, true);
+		vsimple_fail_all(dev, -EIO);
 		spin_unlock_irq(&dev->lock);
 		vsimple_give_up(dev);
 		return;
