@@ -20,7 +20,7 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host-tests/%,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard include/uapi/*.h tests/lib/*.h tests/guest/*.h) $(LIB_HEADERS)
 
-.PHONY: all deps driver tools backend guest-bin host-tests guest demo check check-debug matrix bench diagrams \
+.PHONY: all deps driver tools backend guest-bin host-tests guest demo check check-debug matrix bench bench-docs diagrams \
 	trace fresh-check fuzz clean
 
 all: guest tools
@@ -146,6 +146,14 @@ $(BUILD)/tools/serial-echo: tools/serial-echo/serial-echo.c | deps
 bench: guest backend $(BUILD)/tools/serial-echo
 	@vm/builders/install-bench-deps.sh
 	vm/targets/bench.sh
+
+# the last make bench into docs/benchmarks/ (or, with none, the committed
+# results.json drawn again): results.json, table.txt, throughput.png
+bench-docs:
+	@vm/builders/install-bench-deps.sh
+	@if [ -f $(BUILD)/bench/results.json ]; then cp $(BUILD)/bench/results.json docs/benchmarks/; fi
+	vm/targets/bench-report.sh --from docs/benchmarks/results.json docs/benchmarks
+	@rm -f docs/benchmarks/throughput.dat docs/benchmarks/gnuplot.log
 
 # The README's promise proven on pristine Debian roots (one-line and deb822
 # apt sources): .ci/run in a fresh debootstrap root each.  Needs root.

@@ -6,8 +6,14 @@
 # up the devices, the host echo and the backend).  For each payload size:
 # the in-guest memcpy limit, then ECHO at depth 1, 16 and 64 on each device,
 # with the interrupts of that device's lines counted around each run.  A
-# point's SECONDS are split in ROUNDS that alternate between the devices, so
-# a burst of host noise hits all, not one.  Each run is one
+# point's SECONDS are split in ROUNDS that alternate between the devices in
+# ABBA order (forward in odd rounds, backward in even ones), so a burst of
+# host noise or a drift hits all, not one, and the report pairs the rounds.
+# Every round also measures the floors: the in-guest memcpy limit, a pipe
+# ping-pong between two processes (bench_pipe) and a 0-byte ECHO on
+# virtio-simple.  The bench processes and every interrupt vector of the
+# three devices are pinned to one vCPU (BENCH_CPU, default 0), recorded as
+# a BENCH-PLACEMENT line.  Each run is one
 # line "BENCH-RESULT {json}" for vm/targets/bench-report.sh; a failed run (a
 # wrong echoed byte) ends the job.
 # At depth 1, virtio-simple and vhost-user-simple also run with the
@@ -26,9 +32,10 @@ port_name=vsimple.bench
 # (vm/targets/bench.sh passes the name; empty when the device has none)
 qom_dev=/machine/peripheral/vs0/virtio-backend
 kick_prop=${4:-}
-rounds=${5:-3}
+rounds=${5:-10}
 poll_us=${6:-0}
 poll_param=/sys/module/virtio_simple/parameters/busy_poll_us
+cpu=${BENCH_CPU:-0}
 slice=$(awk -v s="$seconds" -v r="$rounds" 'BEGIN { printf "%.3f", s / r }')
 
 fail() { echo "BENCH-FAILED $*"; exit 1; }
@@ -73,6 +80,30 @@ serial=$(virtio_index 0x0003) || fail "no virtio-serial device"
 echo "bench: virtio-simple is virtio$simple ($simple_node), vhost-user-simple is virtio$vu ($vu_node), virtio-serial is virtio$serial (port $port)"
 grep -E "virtio($simple|$serial|$vu)-" /proc/interrupts
 
+# Pin every vector of the three devices to $cpu, and the bench processes
+# (taskset below): a run then does not depend on where the scheduler or
+# the interrupt balancing put things.  x86 moves a vector when it next
+# fires, so the placement the kernel reports is printed again at the end
+# (the report keeps the last): a vector that never fired (config, a queue
+# whose interrupt the driver keeps off) may still show its old CPU.
+irqs_of_devices=$(awk -v pat="virtio($simple|$serial|$vu)-" '$NF ~ pat { sub(":", "", $1); print $1 }' /proc/interrupts)
+for irq in $irqs_of_devices; do
+	echo "$cpu" >/proc/irq/"$irq"/smp_affinity_list 2>/dev/null ||
+		fail "cannot pin IRQ $irq to CPU $cpu"
+done
+placement() {
+	p=
+	for irq in $irqs_of_devices; do
+		eff=$(cat /proc/irq/"$irq"/effective_affinity_list 2>/dev/null ||
+			cat /proc/irq/"$irq"/smp_affinity_list)
+		name=$(awk -v n="$irq:" '$1 == n { print $NF }' /proc/interrupts)
+		p="$p${p:+, }\"$name\": \"$eff\""
+	done
+	echo "BENCH-PLACEMENT {\"bench_cpu\": $cpu, \"cpus\": $(nproc), \"irqs\": {$p}}"
+}
+placement
+pin() { taskset -c "$cpu" "$@"; }
+
 # interrupts so far on the lines of virtioN (all CPUs, all its queues)
 irqs() {
 	awk -v pat="virtio$1-" 'NR == 1 { ncpu = NF; next }
@@ -100,13 +131,13 @@ run() {
 		case $1 in vhost-user-simple*) node=$vu_node idx=$vu ;; esac
 		case $1 in *+poll) echo "$poll_us" >$poll_param ;; esac
 		before=$(irqs $idx)
-		out=$(vsimple -d "$node" bench --op echo --size "$2" --depth "$3" \
+		out=$(pin vsimple -d "$node" bench --op echo --size "$2" --depth "$3" \
 			--seconds "$slice" --json) || fail "$1 size $2 depth $3"
 		echo 0 >$poll_param
 	else
 		idx=$serial
 		before=$(irqs $idx)
-		out=$(bench_serial "$port" "$2" "$3" "$slice") ||
+		out=$(pin bench_serial "$port" "$2" "$3" "$slice") ||
 			fail "$1 size $2 depth $3"
 	fi
 	after=$(irqs $idx)
@@ -114,18 +145,35 @@ run() {
 	echo "BENCH-RESULT {\"kind\": \"echo\", \"device\": \"$1\", \"run\": $run, \"round\": $4, \"interrupts\": $((after - before)), \"result\": $out}"
 }
 
+# floors ROUND SIZE: what a round trip and a copy cost with no device
+# work in them, measured in every round like the devices
+floors() {
+	out=$(pin bench_memcpy "$2" "$slice") || fail "memcpy $2"
+	echo "BENCH-RESULT {\"kind\": \"memcpy\", \"round\": $1, \"result\": $out}"
+	out=$(pin bench_pipe "$2" "$slice") || fail "pipe $2"
+	echo "BENCH-RESULT {\"kind\": \"floor\", \"device\": \"pipe\", \"round\": $1, \"result\": $out}"
+	out=$(pin vsimple -d "$simple_node" bench --op echo --size 0 --depth 1 \
+		--seconds "$slice" --json) || fail "0-byte ECHO"
+	echo "BENCH-RESULT {\"kind\": \"floor\", \"device\": \"virtio-simple 0 B\", \"round\": $1, \"result\": $out}"
+}
+
+devices="virtio-simple virtio-serial vhost-user-simple"
+[ "$poll_us" = 0 ] || devices="$devices virtio-simple+poll vhost-user-simple+poll"
+backward=$(echo "$devices" | tr ' ' '\n' | sed -n '1!G;h;$p' | tr '\n' ' ')
 for size in $sizes; do
-	out=$(bench_memcpy "$size" 1) || fail "memcpy $size"
-	echo "BENCH-RESULT {\"kind\": \"memcpy\", \"result\": $out}"
+	for round in $(seq "$rounds"); do
+		floors "$round" "$size"
+	done
 	for depth in $depths; do
 		for round in $(seq "$rounds"); do
-			run virtio-simple "$size" "$depth" "$round"
-			run virtio-serial "$size" "$depth" "$round"
-			run vhost-user-simple "$size" "$depth" "$round"
-			[ "$depth" = 1 ] && [ "$poll_us" != 0 ] || continue
-			run virtio-simple+poll "$size" "$depth" "$round"
-			run vhost-user-simple+poll "$size" "$depth" "$round"
+			order=$devices
+			[ $((round % 2)) -eq 0 ] && order=$backward
+			for dev in $order; do
+				case $dev in *+poll) [ "$depth" = 1 ] || continue ;; esac
+				run "$dev" "$size" "$depth" "$round"
+			done
 		done
 	done
 done
+placement
 echo "BENCH-DONE"

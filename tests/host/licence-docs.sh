@@ -183,4 +183,19 @@ out=$(dot -Tsvg docs/diagrams/request-path.dot 2>&1 | diff - docs/request-path.s
 tap_result "$([ -z "$out" ] && command -v dot >/dev/null; echo $?)" \
 	"docs/request-path.svg is docs/diagrams/request-path.dot rendered (make diagrams)" "$out"
 
+# the benchmark page shows the committed run: its table and plot are what
+# its results.json gives (make bench-docs), and the page shows both
+if python3 vm/targets/bench_report.py report docs/benchmarks/results.json "$tmp/bench" \
+	>/dev/null 2>"$tmp/bench.err"; then
+	out=$(diff "$tmp/bench/table.txt" docs/benchmarks/table.txt | head -n 5)
+else
+	out="bench_report.py failed: $(tail -n 3 "$tmp/bench.err")"
+fi
+tap_result "$([ -z "$out" ]; echo $?)" "docs/benchmarks/table.txt is what docs/benchmarks/results.json gives (make bench-docs)" "$out"
+out=$(for f in benchmarks/throughput.png benchmarks/table.txt; do
+	[ -s "docs/$f" ] || echo "docs/$f missing"
+	grep -qF "($f)" docs/benchmarks.md || echo "docs/benchmarks.md does not link $f"
+done)
+tap_result "$([ -z "$out" ]; echo $?)" "docs/benchmarks.md shows the committed plot and table" "$out"
+
 tap_done
