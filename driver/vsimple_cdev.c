@@ -193,6 +193,32 @@ static void vsimple_failure_hdr(const struct vsimple_req *req,
 }
 
 /*
+ * The answer read() returns next, with its header in @hdr: the device's,
+ * or a failed request's (its id and a driver status).  With nothing to
+ * read, *err is the device's state error, else -EAGAIN, and NULL comes
+ * back; an entry that stands for the device's removal is returned with
+ * -ENODEV, for read() to consume.  read() and IOC_PEEK see the same answer.  Lock held.
+ */
+static struct vsimple_req *vsimple_next_answer(struct vsimple_file *f,
+					       struct virtio_simple_hdr *hdr,
+					       int *err)
+{
+	struct vsimple_req *req;
+
+	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
+	*err = 0;
+	if (!req)
+		*err = vsimple_state_err(f->dev) ?: -EAGAIN;
+	else if (req->err == -ENODEV)
+		*err = -ENODEV;
+	else if (req->err)
+		vsimple_failure_hdr(req, hdr);
+	else
+		*hdr = req->buf->hdr;
+	return req;
+}
+
+/*
  * One whole response per call.  Too small a buffer gives -EMSGSIZE and the
  * response stays queued; so does one that cannot be copied out.  A request
  * that failed comes back as a header with its id and a driver status
@@ -222,17 +248,14 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	}
 	if (err)
 		goto unlock;
-	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
-	if (!req) {
-		err = vsimple_state_err(dev) ?: -EAGAIN;
-		goto unlock;
-	}
-	if (req->err == -ENODEV) {	/* removed: the file's error */
-		err = req->err;
+	req = vsimple_next_answer(f, &hdr, &err);
+	if (req && err == -ENODEV) {	/* removed: the file's error */
 		list_del(&req->node);
 		vsimple_resp_consumed(f, req);
 		goto unlock;
 	}
+	if (err)
+		goto unlock;
 	total = VSIMPLE_HDR_LEN + req->len;	/* len is 0 on failure */
 	if (n < total) {
 		err = -EMSGSIZE;
@@ -241,10 +264,6 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 	list_del(&req->node);
 	spin_unlock_irq(&dev->lock);
 
-	if (req->err)
-		vsimple_failure_hdr(req, &hdr);
-	else
-		hdr = req->buf->hdr;
 	if (copy_to_user(ubuf, &hdr, VSIMPLE_HDR_LEN) ||
 	    (req->len &&
 	     vsimple_copy_payload(ubuf + VSIMPLE_HDR_LEN, req->buf, req->len))) {
@@ -271,19 +290,10 @@ static int vsimple_ioctl_peek(struct vsimple_file *f, void __user *arg)
 {
 	struct vsimple_dev *dev = f->dev;
 	struct virtio_simple_hdr hdr;
-	struct vsimple_req *req;
-	int err = 0;
+	int err;
 
 	spin_lock_irq(&dev->lock);
-	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
-	if (!req)
-		err = vsimple_state_err(dev) ?: -EAGAIN;
-	else if (req->err == -ENODEV)
-		err = -ENODEV;
-	else if (req->err)
-		vsimple_failure_hdr(req, &hdr);
-	else
-		hdr = req->buf->hdr;
+	vsimple_next_answer(f, &hdr, &err);
 	spin_unlock_irq(&dev->lock);
 	if (err)
 		return err;
