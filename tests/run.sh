@@ -106,6 +106,7 @@ suite guest-vu-faulty-device vu --append init_on_alloc=0 \
 	--device virtio-simple-pci,x-fault-injection=on build/guest-bin/fault_test
 suite guest-vu-recovery vu --device virtio-simple-pci,x-fault-injection=on \
 	build/guest-bin/recovery_test
+suite guest-vu-alloc-failure vu --device virtio-simple-pci build/guest-bin/alloc_fail_test
 suite guest-vu-data-path vu --device virtio-simple-pci,max-payload=262144 \
 	build/guest-bin/datapath_test
 suite guest-vu-small-rings vu --device virtio-simple-pci,queue-size=2 \
