@@ -76,7 +76,7 @@ extern unsigned int vsimple_busy_poll_us;
  * the chunks it filled.  An answer copied out of the ring has no chunks:
  * its payload follows the header in data[].  A request is the same: up to
  * a page in all, its payload follows the header; a bigger one is cut into
- * chunks of dev->req_order pages (vsimple_req_layout()).
+ * page chunks (vsimple_request_order()).
  */
 struct vsimple_buf {
 	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
@@ -148,7 +148,6 @@ struct vsimple_dev {
 	unsigned int chunk_order;	/* response payload chunks: pages << it */
 	unsigned int chunks;		/* per response buffer */
 	struct scatterlist *resp_sg;	/* chunks + 1 entries, under lock */
-	unsigned int req_order;		/* request payload chunks: pages << it */
 	struct scatterlist *req_sg;	/* as many entries, under lock */
 	int minor;
 	struct device *node;		/* /dev/virtio-simpleN */

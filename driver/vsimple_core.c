@@ -651,8 +651,12 @@ void vsimple_busy_poll(struct vsimple_dev *dev, bool (*ready)(void *),
 		spin_lock_irq(&dev->lock);
 	}
 	/* the last poller re-arms the interrupt; what came meanwhile counts */
-	if (!--dev->pollers && vsimple_pollable(dev))
-		dev->stats.polled += vsimple_drain(dev);
+	if (!--dev->pollers && vsimple_pollable(dev)) {
+		found = vsimple_drain(dev);
+		dev->stats.polled += found;
+		if (found)	/* their requests' descriptors came back too */
+			vsimple_wake_desc_waiters(dev);
+	}
 unlock:
 	spin_unlock_irq(&dev->lock);
 	preempt_enable();
@@ -762,23 +766,6 @@ static int vsimple_resp_layout(struct vsimple_dev *dev)
 }
 
 /*
- * How big requests are cut, as responses are: page-sized chunks, unless a
- * chain of the header and that many would not fit requestq; then the
- * smallest order that fits.
- */
-static void vsimple_req_layout(struct vsimple_dev *dev)
-{
-	size_t chunk;
-
-	for (dev->req_order = 0;; dev->req_order++) {
-		chunk = PAGE_SIZE << dev->req_order;
-		if (DIV_ROUND_UP(dev->max_payload, chunk) + 1 <= dev->req_ring ||
-		    chunk >= dev->max_payload)
-			break;
-	}
-}
-
-/*
  * Post the response buffers of a fresh queue (probe, restore, recovery).
  * Not inlined: fail_function makes it fail (-ENOMEM) to test a recovery
  * that cannot set the queues up (tests/guest/recovery_test.c).
@@ -789,7 +776,6 @@ noinline int vsimple_fill_resp_queue(struct vsimple_dev *dev)
 	unsigned int i;
 	int err;
 
-	vsimple_req_layout(dev);
 	err = vsimple_resp_layout(dev);
 	if (err)
 		return err;
@@ -865,20 +851,39 @@ void vsimple_kick_requests(struct vsimple_dev *dev)
 }
 
 /*
+ * The order of a @len-byte request's chunks: pages, unless a chain of the
+ * header and that many would not fit requestq (the spec bounds every
+ * chain by the queue size); then the smallest order that fits.
+ */
+static unsigned int vsimple_request_order(struct vsimple_dev *dev, u32 len)
+{
+	unsigned int ring = READ_ONCE(dev->req_ring), order = 0;
+
+	while (DIV_ROUND_UP(len, PAGE_SIZE << order) + 1 > ring &&
+	       (PAGE_SIZE << order) < len)
+		order++;
+	return order;
+}
+
+/*
  * A request's header and payload, copied from user space and charged to
  * the caller (a blocked writer holds its payload): in one allocation up to
- * a page, else in chunks of dev->req_order pages, never a high-order
- * allocation the ring does not force.
+ * a page, else in page chunks (vsimple_request_order()), never a
+ * high-order allocation the ring does not force.
  */
 static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 						 const void __user *upayload,
 						 u32 len)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
-	size_t chunk = PAGE_SIZE << dev->req_order, off, n;
+	unsigned int order = vsimple_request_order(dev, len);
+	size_t chunk = PAGE_SIZE << order, off, n;
 	struct vsimple_buf *rb;
 	struct page *page;
 
+	/* one sg entry for header and payload: data[] follows hdr */
+	BUILD_BUG_ON(offsetof(struct vsimple_buf, data) !=
+		     offsetof(struct vsimple_buf, hdr) + VSIMPLE_HDR_LEN);
 	if (struct_size(rb, data, len) <= PAGE_SIZE) {
 		rb = kmalloc(struct_size(rb, data, len), GFP_KERNEL_ACCOUNT);
 		if (!rb)
@@ -894,7 +899,7 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 	rb = kzalloc(struct_size(rb, chunk, DIV_ROUND_UP(len, chunk)), gfp);
 	if (!rb)
 		return ERR_PTR(-ENOMEM);
-	rb->order = dev->req_order;
+	rb->order = order;
 	for (off = 0; off < len; off += n) {
 		n = min_t(size_t, len - off, chunk);
 		page = alloc_pages(gfp, rb->order);
@@ -975,11 +980,12 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		err = -ENOMEM;
 		goto free;
 	}
-	descs = vsimple_request_descs(dev, rb);
-	if (descs > dev->req_ring) {	/* a ring of 1 from another device */
-		err = -EMSGSIZE;
+	/* the spec bounds a chain, indirect or not, by the queue size */
+	if ((rb->nchunks ? rb->nchunks + 1 : 1) > READ_ONCE(dev->req_ring)) {
+		err = -EMSGSIZE;	/* a ring of 1, from another device */
 		goto free;
 	}
+	descs = vsimple_request_descs(dev, rb);
 
 	spin_lock_irq(&dev->lock);
 	if (!vsimple_writable(dev, f, owner, descs) && !dev->recovering)

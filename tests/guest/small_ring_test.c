@@ -4,7 +4,8 @@
  * write() never fails with ENOSPC.  On a small ring the in-flight limit
  * equals the ring size, and a request's descriptor can still be in the
  * ring after its answer came back; write() must then wait (or say EAGAIN
- * with O_NONBLOCK), never report the ring as full.
+ * with O_NONBLOCK), never report the ring as full.  A request over a page
+ * takes no bigger pages than the ring makes it need.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -122,6 +123,61 @@ static void test_share(const char *node, unsigned int ring)
 	close(b);
 }
 
+#define TRACE "/sys/kernel/tracing/"
+
+/*
+ * A request over a page is cut in chunks of the order its own length
+ * needs on this ring, not the order max_payload would: a 5000-byte request
+ * needs at most order 1 (one 8 KiB chunk) on a ring of 2.  Seen in the
+ * kernel's mm_page_alloc events of order 2 and up with the driver's
+ * request flags (GFP_KERNEL_ACCOUNT|__GFP_NOWARN); the answers are checked.
+ */
+static void test_request_order(const char *node, unsigned int ring)
+{
+	uint8_t req[5000];
+	int fd = open(node, O_RDWR), bad = 0, ours = 0;
+	char line[512];
+	struct resp r;
+	FILE *t;
+	void *q;
+
+	if (access(TRACE "events/kmem/mm_page_alloc/enable", W_OK)) {
+		tap_skip("a 5000-byte request: no page allocation over order 1",
+			 "no kmem:mm_page_alloc trace event");
+		close(fd);
+		return;
+	}
+	for (unsigned int i = 0; i < sizeof(req); i++)
+		req[i] = i * 31 + 7;
+	write_file(TRACE "tracing_on", "0");
+	write_file(TRACE "trace", "");
+	write_file(TRACE "events/kmem/mm_page_alloc/filter", "order > 1");
+	write_file(TRACE "events/kmem/mm_page_alloc/enable", "1");
+	write_file(TRACE "tracing_on", "1");
+	for (int i = 0; i < 8; i++) {
+		q = NULL;
+		if (!send_req(fd, i, VIRTIO_SIMPLE_OP_ECHO, req, sizeof(req)))
+			q = recv_resp(fd, &r, sizeof(req));
+		bad += !q || r.len != sizeof(req) || memcmp(q, req, sizeof(req));
+		free(q);
+	}
+	write_file(TRACE "tracing_on", "0");
+	write_file(TRACE "events/kmem/mm_page_alloc/enable", "0");
+	write_file(TRACE "events/kmem/mm_page_alloc/filter", "0");
+	t = fopen(TRACE "trace", "r");
+	while (t && fgets(line, sizeof(line), t))
+		if (strstr(line, "gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_NOWARN\n") &&
+		    !ours++)
+			printf("# %s", line);
+	if (t)
+		fclose(t);
+	write_file(TRACE "trace", "");
+	tap_check(t && !bad && !ours,
+		  "ring of %u: 5000-byte ECHOs back intact (%d wrong), no request page over order 1 (%d)",
+		  ring, bad, ours);
+	close(fd);
+}
+
 static void test_device(int index)
 {
 	char node[64];
@@ -158,6 +214,7 @@ static void test_device(int index)
 		  "ring of %u: O_NONBLOCK bursts stop at EAGAIN, never ENOSPC (%d ENOSPC, %d answered)",
 		  info.req_queue_size, enospc, answered);
 	test_share(node, info.req_queue_size);
+	test_request_order(node, info.req_queue_size);
 }
 
 int main(int argc, char **argv)
