@@ -586,8 +586,7 @@ int vsimple_host_register_op(struct vsimple_host *h, uint16_t op,
 {
     unsigned int i;
 
-    if (op == VIRTIO_SIMPLE_OP_ECHO || op == VIRTIO_SIMPLE_OP_CRC32C ||
-        op == VIRTIO_SIMPLE_OP_DELAY) {
+    if (vsimple_op_defined(op)) {       /* the protocol's own */
         return -EEXIST;
     }
     for (i = 0; i < h->n_ops; i++) {

@@ -71,7 +71,8 @@ int vsimple_host_new(const struct vsimple_host_options *o,
 
 /*
  * Serve @op with @fn.  -EEXIST for the protocol's own ops (ECHO, CRC32C,
- * DELAY) and for an op already registered, -ENOSPC past 64 ops.
+ * DELAY, CRC32C_UPDATE: vsimple_op_defined()) and for an op already
+ * registered, -ENOSPC past 64 ops.
  */
 int vsimple_host_register_op(struct vsimple_host *h, uint16_t op,
                              vsimple_host_op_fn *fn, void *opaque);

@@ -125,6 +125,9 @@ VSimpleAnswer vsimple_write_response(const struct iovec *in,
                                      const VSimpleData *data, uint32_t len,
                                      VSimpleFault fault);
 
+/* Whether the protocol defines @op (the caller's handler never sees it). */
+bool vsimple_op_defined(uint16_t op);
+
 /*
  * Answer an immediate request (anything but a valid DELAY) into @in.
  * ECHO copies iovec to iovec and the CRCs read the request in place; the

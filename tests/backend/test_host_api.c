@@ -101,8 +101,9 @@ int main(void)
 		return tap_done();
 	tap_check(vsimple_host_register_op(h, 1, nop, NULL) == -EEXIST &&
 		  vsimple_host_register_op(h, 2, nop, NULL) == -EEXIST &&
-		  vsimple_host_register_op(h, 3, nop, NULL) == -EEXIST,
-		  "ECHO, CRC32C and DELAY are the protocol's: -EEXIST");
+		  vsimple_host_register_op(h, 3, nop, NULL) == -EEXIST &&
+		  vsimple_host_register_op(h, 4, nop, NULL) == -EEXIST,
+		  "ECHO, CRC32C, DELAY and CRC32C_UPDATE are the protocol's: -EEXIST");
 	tap_check(vsimple_host_register_op(h, 0x100, nop, NULL) == 0 &&
 		  vsimple_host_register_op(h, 0x100, nop, NULL) == -EEXIST,
 		  "an op registers once");
