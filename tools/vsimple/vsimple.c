@@ -452,9 +452,13 @@ static int cmd_crc32c(int argc, char **argv)
 
 	if (rc || (rc = open_device(0, &vs, &info)))
 		return rc;
-	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	data = malloc(info.max_payload);
-	if (!f || !data) {
+	if (!data) {
+		rc = out_of_memory();
+		goto out;
+	}
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
 		fprintf(stderr, "vsimple: %s: %s\n", path, strerror(errno));
 		rc = EXIT_STATUS;
 		goto out;

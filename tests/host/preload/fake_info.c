@@ -6,8 +6,8 @@
  * the device is unplugged between open and use; its label is "fake" or
  * FAKE_INFO_LABEL; its max_payload 64 or FAKE_MAX_PAYLOAD.  With FAKE_CRC
  * set, IOC_CALL answers CRC32C and CRC32C_UPDATE as docs/spec.md says
- * (E2BIG over max_payload), or ENOTSUP for CRC32C_UPDATE with FAKE_CRC=old,
- * a device from before it.  Other ioctls pass through.
+ * (EMSGSIZE over max_payload, as the driver), or ENOTSUP for CRC32C_UPDATE
+ * with FAKE_CRC=old, a device from before it.  Other ioctls pass through.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -44,9 +44,9 @@ static int fake_call(struct virtio_simple_call *c)
 	uint32_t crc, so_far = 0, skip = 0;
 
 	c->resp_len = 0;
-	if (c->req_len > max_payload()) {
-		c->status = VIRTIO_SIMPLE_S_E2BIG;
-		return 0;
+	if (c->req_len > max_payload()) {	/* as the driver refuses it */
+		errno = EMSGSIZE;
+		return -1;
 	}
 	if (c->op == VIRTIO_SIMPLE_OP_CRC32C_UPDATE) {
 		if (!strcmp(getenv("FAKE_CRC"), "old")) {
