@@ -27,13 +27,6 @@
 
 #define READ_BUF (256 * 1024)
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_serial: FAILED: %s: %s\n", what, strerror(errno));

@@ -167,6 +167,14 @@ static inline double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* qsort() order of doubles: latencies, for percentiles (the bench tools) */
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Write @text to a sysfs or procfs file; true when it was taken. */
 static inline int write_file(const char *path, const char *text)
 {
