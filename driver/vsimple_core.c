@@ -916,14 +916,19 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 	return rb;
 }
 
+/* The entries of @rb's chain: one, or the header and each chunk. */
+static unsigned int vsimple_request_chain(const struct vsimple_buf *rb)
+{
+	return rb->nchunks ? rb->nchunks + 1 : 1;
+}
+
 /* The descriptors @rb takes in requestq: one with indirect descriptors. */
 static unsigned int vsimple_request_descs(struct vsimple_dev *dev,
 					  const struct vsimple_buf *rb)
 {
-	if (!rb->nchunks ||
-	    virtio_has_feature(dev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+	if (virtio_has_feature(dev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
 		return 1;
-	return rb->nchunks + 1;
+	return vsimple_request_chain(rb);
 }
 
 /* The sg list of @rb, in dev->req_sg.  Lock held. */
@@ -938,13 +943,13 @@ static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
 		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + len);
 		return 1;
 	}
-	sg_init_table(sg, rb->nchunks + 1);
+	sg_init_table(sg, vsimple_request_chain(rb));
 	sg_set_buf(&sg[0], &rb->hdr, VSIMPLE_HDR_LEN);
 	for (i = 0; i < rb->nchunks; i++) {
 		sg_set_page(&sg[i + 1], rb->chunk[i], min(left, chunk), 0);
 		left -= min(left, chunk);
 	}
-	return rb->nchunks + 1;
+	return vsimple_request_chain(rb);
 }
 
 /*
@@ -981,7 +986,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		goto free;
 	}
 	/* the spec bounds a chain, indirect or not, by the queue size */
-	if ((rb->nchunks ? rb->nchunks + 1 : 1) > READ_ONCE(dev->req_ring)) {
+	if (vsimple_request_chain(rb) > READ_ONCE(dev->req_ring)) {
 		err = -EMSGSIZE;	/* a ring of 1, from another device */
 		goto free;
 	}
