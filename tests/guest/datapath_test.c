@@ -532,8 +532,6 @@ static void test_refill_recovers(uint32_t max_payload)
 	free(big);
 }
 
-#define TRACE "/sys/kernel/tracing/"
-
 /*
  * Requests over a page go to the device in page chunks: no kmalloc of
  * 16 + len (for 64 KiB an order-5 allocation, charged twice its size),
@@ -545,28 +543,21 @@ static void test_request_chunks(uint32_t max_payload)
 	static const uint32_t sizes[] = { 4072, 4073, 65536, 100000 };
 	const unsigned int nsizes = sizeof(sizes) / sizeof(sizes[0]);
 	uint8_t *big = malloc(max_payload);
-	int fd = open(NODE, O_RDWR), bad = 0, ours = 0, all = 0;
+	int fd = open(NODE, O_RDWR), bad = 0, ours, all;
 	unsigned int i, k;
-	char line[512];
 	struct resp r;
-	FILE *t;
 	void *q;
 
-	if (access(TRACE "events/kmem/kmalloc/enable", W_OK)) {
+	for (k = 0; k < max_payload; k++)
+		big[k] = k * 7 + k / 4096;
+	/* asked for, not given: a debug kernel's redzones make 4 KiB 8 */
+	if (!trace_event_on("kmem/kmalloc", "bytes_req > 4096")) {
 		tap_skip("requests over a page: no kmalloc over a page by the driver",
 			 "no kmem:kmalloc trace event");
 		close(fd);
 		free(big);
 		return;
 	}
-	for (k = 0; k < max_payload; k++)
-		big[k] = k * 7 + k / 4096;
-	write_file(TRACE "tracing_on", "0");
-	write_file(TRACE "trace", "");
-	/* asked for, not given: a debug kernel's redzones make 4 KiB 8 */
-	write_file(TRACE "events/kmem/kmalloc/filter", "bytes_req > 4096");
-	write_file(TRACE "events/kmem/kmalloc/enable", "1");
-	write_file(TRACE "tracing_on", "1");
 	for (i = 0; i < 4 * nsizes + 1; i++) {
 		uint32_t len = i < 4 * nsizes ?
 			       sizes[i % nsizes] : max_payload;
@@ -578,25 +569,10 @@ static void test_request_chunks(uint32_t max_payload)
 			bad++;
 		free(q);
 	}
-	write_file(TRACE "tracing_on", "0");
-	write_file(TRACE "events/kmem/kmalloc/enable", "0");
-	write_file(TRACE "events/kmem/kmalloc/filter", "0");
-	t = fopen(TRACE "trace", "r");
-	while (t && fgets(line, sizeof(line), t)) {
-		if (!strstr(line, "kmalloc:"))
-			continue;
-		all++;
-		if (strstr(line, "[virtio_simple]")) {
-			if (!ours++)
-				printf("# %s", line);	/* the first, for the log */
-		}
-	}
-	if (t)
-		fclose(t);
-	write_file(TRACE "trace", "");
+	ours = trace_event_off("kmem/kmalloc", "[virtio_simple]", &all);
 	tap_check(!bad, "ECHOs of 4072 to %u bytes (one allocation, then page chunks) come back byte for byte (%d wrong)",
 		  max_payload, bad);
-	tap_check(t && !ours,
+	tap_check(ours == 0,
 		  "requests over a page: no kmalloc over a page by the driver (%d of %d traced)",
 		  ours, all);
 	close(fd);

@@ -187,6 +187,64 @@ static inline int write_file(const char *path, const char *text)
 }
 
 /*
+ * One kernel trace event (tracefs, mounted by the guest's init) recorded
+ * around some work: trace_event_on() starts @event ("kmem/kmalloc") with
+ * @filter on an empty buffer (false when the kernel has no such event);
+ * trace_event_off() stops it and returns how many recorded lines hold
+ * @needle, printing the first as a TAP comment, or -1 when the buffer
+ * cannot be read; *@all gets the count of the event's lines.
+ */
+#define TRACE "/sys/kernel/tracing/"
+
+static inline int trace_event_on(const char *event, const char *filter)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), TRACE "events/%s/enable", event);
+	if (access(path, W_OK))
+		return 0;
+	write_file(TRACE "tracing_on", "0");
+	write_file(TRACE "trace", "");
+	snprintf(path, sizeof(path), TRACE "events/%s/filter", event);
+	write_file(path, filter);
+	snprintf(path, sizeof(path), TRACE "events/%s/enable", event);
+	write_file(path, "1");
+	write_file(TRACE "tracing_on", "1");
+	return 1;
+}
+
+static inline int trace_event_off(const char *event, const char *needle,
+				  int *all)
+{
+	const char *name = strrchr(event, '/') + 1;
+	char path[128], line[512];
+	int n = 0;
+	FILE *t;
+
+	write_file(TRACE "tracing_on", "0");
+	snprintf(path, sizeof(path), TRACE "events/%s/enable", event);
+	write_file(path, "0");
+	snprintf(path, sizeof(path), TRACE "events/%s/filter", event);
+	write_file(path, "0");
+	*all = 0;
+	t = fopen(TRACE "trace", "r");
+	if (!t)
+		return -1;
+	while (fgets(line, sizeof(line), t)) {
+		char *at = strstr(line, name);
+
+		if (!at || at[strlen(name)] != ':')
+			continue;
+		++*all;
+		if (strstr(line, needle) && !n++)
+			printf("# %s", line);	/* the first, for the log */
+	}
+	fclose(t);
+	write_file(TRACE "trace", "");
+	return n;
+}
+
+/*
  * The kernel's function error injection (fail_function: CONFIG_FAIL_FUNCTION,
  * make check-debug's kernel; distro kernels lack it), on a driver function
  * marked ALLOW_ERROR_INJECTION.

@@ -123,8 +123,6 @@ static void test_share(const char *node, unsigned int ring)
 	close(b);
 }
 
-#define TRACE "/sys/kernel/tracing/"
-
 /*
  * A request over a page is cut in chunks of the order its own length
  * needs on this ring, not the order max_payload would: a 5000-byte request
@@ -135,25 +133,18 @@ static void test_share(const char *node, unsigned int ring)
 static void test_request_order(const char *node, unsigned int ring)
 {
 	uint8_t req[5000];
-	int fd = open(node, O_RDWR), bad = 0, ours = 0;
-	char line[512];
+	int fd = open(node, O_RDWR), bad = 0, ours, all;
 	struct resp r;
-	FILE *t;
 	void *q;
 
-	if (access(TRACE "events/kmem/mm_page_alloc/enable", W_OK)) {
+	for (unsigned int i = 0; i < sizeof(req); i++)
+		req[i] = i * 31 + 7;
+	if (!trace_event_on("kmem/mm_page_alloc", "order > 1")) {
 		tap_skip("a 5000-byte request: no page allocation over order 1",
 			 "no kmem:mm_page_alloc trace event");
 		close(fd);
 		return;
 	}
-	for (unsigned int i = 0; i < sizeof(req); i++)
-		req[i] = i * 31 + 7;
-	write_file(TRACE "tracing_on", "0");
-	write_file(TRACE "trace", "");
-	write_file(TRACE "events/kmem/mm_page_alloc/filter", "order > 1");
-	write_file(TRACE "events/kmem/mm_page_alloc/enable", "1");
-	write_file(TRACE "tracing_on", "1");
 	for (int i = 0; i < 8; i++) {
 		q = NULL;
 		if (!send_req(fd, i, VIRTIO_SIMPLE_OP_ECHO, req, sizeof(req)))
@@ -161,18 +152,9 @@ static void test_request_order(const char *node, unsigned int ring)
 		bad += !q || r.len != sizeof(req) || memcmp(q, req, sizeof(req));
 		free(q);
 	}
-	write_file(TRACE "tracing_on", "0");
-	write_file(TRACE "events/kmem/mm_page_alloc/enable", "0");
-	write_file(TRACE "events/kmem/mm_page_alloc/filter", "0");
-	t = fopen(TRACE "trace", "r");
-	while (t && fgets(line, sizeof(line), t))
-		if (strstr(line, "gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_NOWARN\n") &&
-		    !ours++)
-			printf("# %s", line);
-	if (t)
-		fclose(t);
-	write_file(TRACE "trace", "");
-	tap_check(t && !bad && !ours,
+	ours = trace_event_off("kmem/mm_page_alloc",
+			       "gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_NOWARN\n", &all);
+	tap_check(!bad && ours == 0,
 		  "ring of %u: 5000-byte ECHOs back intact (%d wrong), no request page over order 1 (%d)",
 		  ring, bad, ours);
 	close(fd);
