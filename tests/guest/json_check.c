@@ -93,6 +93,22 @@ static void number(void)
 
 static void value(int depth);
 
+/*
+ * After an object's member or an array's element:
+ * true past @close, which ends it; else past the ',' that must come.
+ */
+static int list_end(char close, const char *missing)
+{
+	ws();
+	if (*p == close) {
+		p++;
+		return 1;
+	}
+	if (*p++ != ',')
+		fail(missing);
+	return 0;
+}
+
 static void members(int depth)
 {
 	size_t len = strlen(path);
@@ -113,13 +129,8 @@ static void members(int depth)
 			fail("no ':' after a key");
 		value(depth + 1);
 		path[len] = '\0';
-		ws();
-		if (*p == '}') {
-			p++;
+		if (list_end('}', "no ',' or '}' in an object"))
 			return;
-		}
-		if (*p++ != ',')
-			fail("no ',' or '}' in an object");
 	}
 }
 
@@ -131,16 +142,9 @@ static void elements(int depth)
 		p++;
 		return;
 	}
-	for (;;) {
+	do
 		value(depth + 1);
-		ws();
-		if (*p == ']') {
-			p++;
-			return;
-		}
-		if (*p++ != ',')
-			fail("no ',' or ']' in an array");
-	}
+	while (!list_end(']', "no ',' or ']' in an array"));
 }
 
 static void value(int depth)
