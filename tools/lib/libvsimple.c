@@ -124,11 +124,7 @@ int vsimple_call(struct vsimple *vs, uint16_t op, const void *req,
 int vsimple_submit(struct vsimple *vs, uint64_t id, uint16_t op,
 		   const void *payload, uint32_t len)
 {
-	struct virtio_simple_hdr hdr = {
-		.id = htole64(id),
-		.op = htole16(op),
-		.len = htole32(len),
-	};
+	size_t size;
 	ssize_t n;
 	int err;
 
@@ -136,12 +132,12 @@ int vsimple_submit(struct vsimple *vs, uint64_t id, uint16_t op,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	/* one write() per request: header and payload together */
+	/* one write() per request: header and payload together, a batch of one */
 	pthread_mutex_lock(&vs->wlock);
-	memcpy(vs->wbuf, &hdr, sizeof(hdr));
-	if (len)
-		memcpy(vs->wbuf + sizeof(hdr), payload, len);
-	n = write(vs->fd, vs->wbuf, sizeof(hdr) + len);
+	size = vsimple_batch_put(vs->wbuf,
+				 VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload, id, op,
+				 payload, len);
+	n = write(vs->fd, vs->wbuf, size);
 	err = errno;
 	pthread_mutex_unlock(&vs->wlock);
 	errno = err;
