@@ -57,6 +57,11 @@ $(BUILD)/guest-bin/libvsimple_test $(BUILD)/guest-bin/kv_test: $(BUILD)/guest-bi
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(LIB)
 
+# the io_uring test drives the driver through liburing (Debian's, static)
+$(BUILD)/guest-bin/uring_test: tests/guest/uring_test.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< -luring
+
 $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $<

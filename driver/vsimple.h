@@ -11,11 +11,14 @@
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
+#include <linux/uio.h>
 #include <linux/virtio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <uapi/virtio_simple.h>
 #include "vsimple_compat.h"
+
+struct io_uring_cmd;
 
 #define VSIMPLE_HDR_LEN		sizeof(struct virtio_simple_hdr)
 /*
@@ -81,6 +84,7 @@ extern unsigned int vsimple_busy_poll_us;
 struct vsimple_buf {
 	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
 	unsigned int order;		/* of each chunk's pages */
+	unsigned int borrowed;		/* a request sent in place: its pages */
 	struct virtio_simple_hdr hdr;	/* data[] follows it: one sg entry */
 	union {
 		DECLARE_FLEX_ARRAY(struct page *, chunk);
@@ -110,6 +114,7 @@ struct vsimple_req {
 	struct vsimple_file *file;	/* whose share of the device it uses */
 	kuid_t uid;			/* and whose user's (file's opener) */
 	struct vsimple_waiter *waiter;	/* or synchronous call */
+	struct io_uring_cmd *ucmd;	/* or io_uring call (has an owner) */
 	struct list_head node;		/* in owner->responses once answered */
 	int err;			/* -EIO/-ENODEV: failed, no response */
 	u32 len;			/* response payload bytes */
@@ -137,6 +142,7 @@ struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
 	u64 recoveries, refill_failures, refill_allocations;
 	u64 polled;			/* answers taken by busy polling */
+	u64 sent_in_place;		/* requests sent from registered pages */
 };
 
 struct vsimple_dev {
@@ -148,7 +154,8 @@ struct vsimple_dev {
 	unsigned int chunk_order;	/* response payload chunks: pages << it */
 	unsigned int chunks;		/* per response buffer */
 	struct scatterlist *resp_sg;	/* chunks + 1 entries, under lock */
-	struct scatterlist *req_sg;	/* as many entries, under lock */
+	struct scatterlist *req_sg;	/* req_sg_len entries, under lock */
+	unsigned int req_sg_len;	/* one more: a buffer sent in place */
 	int minor;
 	struct device *node;		/* /dev/virtio-simpleN */
 
@@ -202,11 +209,26 @@ struct vsimple_file {
 	wait_queue_head_t write_wq;	/* writers and callers awaiting a slot */
 };
 
+/*
+ * One request to send (vsimple_submit()): a stream request, answered on
+ * its file's read(), a synchronous call (@waiter) or an io_uring call
+ * (@ucmd, vsimple_uring.c).
+ */
+struct vsimple_send {
+	u64 user_id;
+	u16 op;
+	u32 len;			/* payload bytes */
+	struct iov_iter *from;		/* the payload: copied, unless ... */
+	bool in_place;			/* ... registered pages: sent as they are */
+	struct vsimple_waiter *waiter;
+	struct io_uring_cmd *ucmd;
+	bool nonblock;			/* -EAGAIN instead of waiting */
+	bool more;			/* a batch: notified later */
+};
+
 /* vsimple_core.c: requests and responses */
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
-		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
-		   const void __user *upayload, u32 len, bool nonblock,
-		   bool more);
+		   const struct vsimple_send *s);
 void vsimple_kick_requests(struct vsimple_dev *dev);
 int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 		 const void __user *ureq, u32 len, struct vsimple_waiter *w);
@@ -214,6 +236,10 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
 void vsimple_free_buf(struct vsimple_buf *buf);
 int vsimple_copy_payload(void __user *to, const struct vsimple_buf *buf,
 			 u32 len);
+size_t vsimple_copy_payload_iter(struct iov_iter *to,
+				 const struct vsimple_buf *buf, u32 len);
+void vsimple_failure_hdr(const struct vsimple_req *req,
+			 struct virtio_simple_hdr *hdr);
 int vsimple_state_err(struct vsimple_dev *dev);
 bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 		       bool stream, unsigned int descs);
@@ -240,6 +266,10 @@ int vsimple_cdev_add(struct vsimple_dev *dev);
 void vsimple_cdev_remove(struct vsimple_dev *dev);
 void vsimple_wake_all(struct vsimple_dev *dev);
 void vsimple_wake_writers(struct vsimple_dev *dev, const kuid_t *uid);
+
+/* vsimple_uring.c: io_uring passthrough */
+int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
+void vsimple_uring_answered(struct vsimple_req *req);
 
 /* vsimple_sysfs.c */
 extern const struct attribute_group *vsimple_groups[];

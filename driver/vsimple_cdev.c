@@ -130,6 +130,9 @@ static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
 {
 	struct vsimple_file *f = filp->private_data;
 	struct virtio_simple_hdr hdr;
+	struct iov_iter from;
+	struct vsimple_send s = { .from = &from,
+				  .nonblock = filp->f_flags & O_NONBLOCK };
 	size_t off = 0;
 	int err;
 
@@ -151,11 +154,13 @@ static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
 			err = -EINVAL;
 			break;
 		}
-		err = vsimple_submit(f->dev, f, NULL, le64_to_cpu(hdr.id),
-				     le16_to_cpu(hdr.op),
-				     ubuf + off + VSIMPLE_HDR_LEN,
-				     le32_to_cpu(hdr.len),
-				     filp->f_flags & O_NONBLOCK, off + size < n);
+		s.user_id = le64_to_cpu(hdr.id);
+		s.op = le16_to_cpu(hdr.op);
+		s.len = le32_to_cpu(hdr.len);
+		s.more = off + size < n;
+		iov_iter_ubuf(&from, ITER_SOURCE,
+			      (char __user *)ubuf + off + VSIMPLE_HDR_LEN, s.len);
+		err = vsimple_submit(f->dev, f, &s);
 		if (err)
 			break;
 		off += size;
@@ -183,8 +188,8 @@ static bool vsimple_poll_done(void *arg)
 }
 
 /* The header read() returns for a request that failed (req->err). */
-static void vsimple_failure_hdr(const struct vsimple_req *req,
-				struct virtio_simple_hdr *hdr)
+void vsimple_failure_hdr(const struct vsimple_req *req,
+			 struct virtio_simple_hdr *hdr)
 {
 	hdr->id = cpu_to_le64(req->user_id);
 	hdr->op = cpu_to_le16(req->op);
@@ -410,6 +415,7 @@ static const struct file_operations vsimple_fops = {
 	.write = vsimple_write,
 	.poll = vsimple_poll,
 	.unlocked_ioctl = vsimple_ioctl,
+	.uring_cmd = vsimple_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,
 };

@@ -51,4 +51,19 @@ static inline int vsimple_find_vqs(struct virtio_device *vdev,
 #define vsimple_class_create(name) class_create(THIS_MODULE, name)
 #endif
 
+/*
+ * 6.5: a command's bytes are read through the SQE it came in, 6.7 moved
+ * the io_uring_cmd helpers to a header of their own.
+ */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#endif
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
+#define vsimple_uring_cmd_data(ucmd) io_uring_sqe_cmd((ucmd)->sqe)
+#else
+#define vsimple_uring_cmd_data(ucmd) ((ucmd)->cmd)
+#endif
+
 #endif /* VSIMPLE_COMPAT_H */

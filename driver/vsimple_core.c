@@ -206,8 +206,12 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		req->owner->unread_bytes += req->cost;
 		dev->unread_bytes += req->cost;
 		dev->uncharged_bytes += req->uncharged;
-		list_add_tail(&req->node, &req->owner->responses);
 		dev->unread++;
+		if (req->ucmd) {	/* to its CQE, in the caller's task */
+			vsimple_uring_answered(req);
+			return;
+		}
+		list_add_tail(&req->node, &req->owner->responses);
 		wake_up_interruptible(&req->owner->read_wq);
 	} else {
 		vsimple_free_buf(buf);
@@ -371,6 +375,25 @@ int vsimple_copy_payload(void __user *to, const struct vsimple_buf *buf,
 	return 0;
 }
 
+/* The same into an iterator (io_uring's buffer); returns the bytes copied. */
+size_t vsimple_copy_payload_iter(struct iov_iter *to,
+				 const struct vsimple_buf *buf, u32 len)
+{
+	size_t n, done = 0;
+	unsigned int i;
+
+	if (!buf->nchunks)
+		return copy_to_iter(buf->data, len, to);
+	for (i = 0; done < len && i < buf->nchunks; i++) {
+		n = min_t(size_t, len - done, vsimple_chunk_size(buf));
+		/* not copy_page_to_iter(): chunks over a page are not compound */
+		if (copy_to_iter(page_address(buf->chunk[i]), n, to) != n)
+			break;
+		done += n;
+	}
+	return done;
+}
+
 /*
  * An answer whose copy fits in a page is copied into a buffer of its own
  * size, charged to the memory cgroup of the file that will hold it, so an
@@ -395,6 +418,7 @@ static struct vsimple_buf *vsimple_copy_small(struct vsimple_dev *dev,
 	copy->hdr = buf->hdr;
 	copy->nchunks = 0;
 	copy->order = 0;
+	copy->borrowed = 0;
 	vsimple_gather(copy->data, buf, len);
 	return copy;
 }
@@ -872,8 +896,7 @@ static unsigned int vsimple_request_order(struct vsimple_dev *dev, u32 len)
  * high-order allocation the ring does not force.
  */
 static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
-						 const void __user *upayload,
-						 u32 len)
+						 struct iov_iter *from, u32 len)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
 	unsigned int order = vsimple_request_order(dev, len);
@@ -890,7 +913,8 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 			return ERR_PTR(-ENOMEM);
 		rb->nchunks = 0;
 		rb->order = 0;
-		if (copy_from_user(rb->data, upayload, len)) {
+		rb->borrowed = 0;
+		if (copy_from_iter(rb->data, len, from) != len) {
 			kfree(rb);
 			return ERR_PTR(-EFAULT);
 		}
@@ -908,7 +932,7 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 			return ERR_PTR(-ENOMEM);
 		}
 		rb->chunk[rb->nchunks++] = page;
-		if (copy_from_user(page_address(page), upayload + off, n)) {
+		if (copy_from_iter(page_address(page), n, from) != n) {
 			vsimple_free_buf(rb);
 			return ERR_PTR(-EFAULT);
 		}
@@ -916,9 +940,59 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 	return rb;
 }
 
-/* The entries of @rb's chain: one, or the header and each chunk. */
+/*
+ * The pages holding @len bytes of a registered buffer (a bio_vec
+ * iterator), into @sg; with NULL only counted.
+ */
+static unsigned int vsimple_borrow_sg(const struct iov_iter *from, size_t len,
+				      struct scatterlist *sg)
+{
+	const struct bio_vec *bv = from->bvec;
+	size_t skip = from->iov_offset, n;
+	unsigned int i = 0, seg;
+
+	for (seg = 0; len && seg < from->nr_segs; seg++, bv++, skip = 0) {
+		n = min_t(size_t, len, bv->bv_len - skip);
+		if (!n)
+			continue;
+		if (sg)
+			sg_set_page(&sg[i], bv->bv_page, n, bv->bv_offset + skip);
+		i++;
+		len -= n;
+	}
+	return i;
+}
+
+/*
+ * A request sent from the caller's registered pages: only its header is
+ * ours.  NULL when the pages would make too long a chain for the ring or
+ * the sg list (the caller copies then).
+ */
+static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
+						  struct iov_iter *from, u32 len)
+{
+	struct vsimple_buf *rb;
+	unsigned int n;
+
+	if (!len || !iov_iter_is_bvec(from) || iov_iter_count(from) < len)
+		return NULL;
+	n = vsimple_borrow_sg(from, len, NULL);
+	if (n + 1 > READ_ONCE(dev->req_ring) || n + 1 > dev->req_sg_len)
+		return NULL;
+	rb = kmalloc(struct_size(rb, data, 0), GFP_KERNEL_ACCOUNT);
+	if (rb) {
+		rb->nchunks = 0;
+		rb->order = 0;
+		rb->borrowed = n;
+	}
+	return rb;
+}
+
+/* The entries of @rb's chain: one, or the header and each chunk or page. */
 static unsigned int vsimple_request_chain(const struct vsimple_buf *rb)
 {
+	if (rb->borrowed)
+		return rb->borrowed + 1;
 	return rb->nchunks ? rb->nchunks + 1 : 1;
 }
 
@@ -933,12 +1007,19 @@ static unsigned int vsimple_request_descs(struct vsimple_dev *dev,
 
 /* The sg list of @rb, in dev->req_sg.  Lock held. */
 static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
-				       struct vsimple_buf *rb, u32 len)
+				       struct vsimple_buf *rb,
+				       const struct iov_iter *from, u32 len)
 {
 	struct scatterlist *sg = dev->req_sg;
 	size_t chunk = PAGE_SIZE << rb->order, left = len;
 	unsigned int i;
 
+	if (rb->borrowed) {
+		sg_init_table(sg, vsimple_request_chain(rb));
+		sg_set_buf(&sg[0], &rb->hdr, VSIMPLE_HDR_LEN);
+		vsimple_borrow_sg(from, len, &sg[1]);
+		return vsimple_request_chain(rb);
+	}
 	if (!rb->nchunks) {
 		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + len);
 		return 1;
@@ -953,28 +1034,30 @@ static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
 }
 
 /*
- * Send one request of file @f: a stream request, answered on @f's read(),
- * or with @waiter a synchronous call; either uses @f's share of the
- * device.  The payload is copied before waiting for a slot; an interrupted
- * wait sends nothing.  Nothing is allocated under the lock.  With @more
- * the device is not notified yet (a batch: vsimple_kick_requests() after
- * the last one); what was added is notified before any wait.
+ * Send one request of file @f (struct vsimple_send); whatever its kind it
+ * uses @f's share of the device.  The payload is copied (or its pages
+ * taken) before waiting for a slot; an interrupted wait sends nothing.
+ * Nothing is allocated under the lock.  With s->more the device is not
+ * notified yet (a batch: vsimple_kick_requests() after the last one); what
+ * was added is notified before any wait.
  */
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
-		   struct vsimple_waiter *waiter, u64 user_id, u16 op,
-		   const void __user *upayload, u32 len, bool nonblock,
-		   bool more)
+		   const struct vsimple_send *s)
 {
-	struct vsimple_file *owner = waiter ? NULL : f;
+	struct vsimple_file *owner = s->waiter ? NULL : f;
 	struct vsimple_kick k = { .needed = false };
 	struct vsimple_buf *rb = NULL;
 	struct vsimple_req *req = NULL;
 	unsigned int slot, descs, nsg;
+	u32 len = s->len;
 	int err;
 
 	if (len > dev->max_payload)
 		return -EMSGSIZE;
-	rb = vsimple_alloc_request(dev, upayload, len);
+	if (s->in_place)
+		rb = vsimple_borrow_request(dev, s->from, len);
+	if (!rb)
+		rb = vsimple_alloc_request(dev, s->from, len);
 	if (IS_ERR(rb)) {
 		err = PTR_ERR(rb);
 		rb = NULL;
@@ -995,7 +1078,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	spin_lock_irq(&dev->lock);
 	if (!vsimple_writable(dev, f, owner, descs) && !dev->recovering)
 		virtqueue_kick(dev->req_vq);	/* a batch so far: do not sit on it */
-	if (!nonblock)
+	if (!s->nonblock)
 		err = wait_event_interruptible_lock_irq(f->write_wq,
 							vsimple_writable(dev, f, owner, descs),
 							dev->lock);
@@ -1012,17 +1095,18 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		;	/* in_flight < max_in_flight: a free slot exists */
 	req->tag = (u64)dev->generation++ << VSIMPLE_TAG_SLOT_BITS | slot;
 	req->sent = jiffies;
-	req->op = op;
-	req->user_id = user_id;
+	req->op = s->op;
+	req->user_id = s->user_id;
 	req->owner = owner;
 	req->file = f;
 	req->uid = f->uid;
-	req->waiter = waiter;
+	req->waiter = s->waiter;
+	req->ucmd = s->ucmd;
 	rb->hdr.id = cpu_to_le64(req->tag);
-	rb->hdr.op = cpu_to_le16(op);
+	rb->hdr.op = cpu_to_le16(s->op);
 	rb->hdr.status = 0;
 	rb->hdr.len = cpu_to_le32(len);
-	nsg = vsimple_request_sg(dev, rb, len);
+	nsg = vsimple_request_sg(dev, rb, s->from, len);
 	/*
 	 * descriptors are free; a surprise removal can still break the ring,
 	 * and an indirect table not allocated leaves too few (-ENOMEM)
@@ -1034,15 +1118,17 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	if (err)
 		goto unlock;
 	dev->slots[slot] = req;
-	if (waiter)
-		waiter->req = req;
+	if (s->waiter)
+		s->waiter->req = req;
 	if (owner)
 		owner->pending++;
 	f->at_device++;
 	dev->in_flight++;
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;
-	if (!more)
+	if (rb->borrowed)
+		dev->stats.sent_in_place++;
+	if (!s->more)
 		vsimple_kick_prepare(dev, &k);
 	vsimple_arm_watchdog(dev);
 	spin_unlock_irq(&dev->lock);
@@ -1075,12 +1161,16 @@ static bool vsimple_call_ready(void *arg)
 int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 		 const void __user *ureq, u32 len, struct vsimple_waiter *w)
 {
+	struct iov_iter from;
+	struct vsimple_send s = { .op = op, .len = len, .from = &from,
+				  .waiter = w };
 	int err;
 
 	init_completion(&w->done);
 	w->buf = NULL;
 	w->err = 0;
-	err = vsimple_submit(dev, f, w, 0, op, ureq, len, false, false);
+	iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)ureq, len);
+	err = vsimple_submit(dev, f, &s);
 	if (err)
 		return err;
 	vsimple_busy_poll(dev, vsimple_call_ready, w);

@@ -377,11 +377,15 @@ static int vsimple_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_put;
 	vsimple_read_label(dev);
-	/* the most chunks a message can have: page-sized ones */
+	/*
+	 * the most chunks a message can have: page-sized ones; a request sent
+	 * from a registered buffer (io_uring) may start mid-page: one more
+	 */
 	dev->resp_sg = kmalloc_array(DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 1,
 				     sizeof(*dev->resp_sg), GFP_KERNEL);
-	dev->req_sg = kmalloc_array(DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 1,
-				    sizeof(*dev->req_sg), GFP_KERNEL);
+	dev->req_sg_len = DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 2;
+	dev->req_sg = kmalloc_array(dev->req_sg_len, sizeof(*dev->req_sg),
+				    GFP_KERNEL);
 	if (!dev->resp_sg || !dev->req_sg) {
 		err = -ENOMEM;
 		goto err_put;

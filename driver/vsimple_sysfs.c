@@ -146,6 +146,13 @@ static ssize_t polled_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(polled);
 
+static ssize_t sent_in_place_show(struct device *d,
+				  struct device_attribute *attr, char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, sent_in_place));
+}
+static DEVICE_ATTR_RO(sent_in_place);
+
 static struct attribute *vsimple_attrs[] = {
 	&dev_attr_max_payload.attr,
 	&dev_attr_label.attr,
@@ -162,6 +169,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_recoveries.attr,
 	&dev_attr_refill_failures.attr,
 	&dev_attr_refill_allocations.attr,
+	&dev_attr_sent_in_place.attr,
 	&dev_attr_polled.attr,
 	NULL,
 };

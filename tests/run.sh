@@ -70,6 +70,8 @@ suite fuzz-smoke tests/fuzz-smoke.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
 suite guest-driver guest --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
 suite guest-libvsimple guest --device virtio-simple-pci build/guest-bin/libvsimple_test
+# io_uring passthrough: registered and plain buffers, batching, errors
+suite guest-uring guest --device virtio-simple-pci build/guest-bin/uring_test
 suite guest-unplug guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unplug
 suite guest-unbind guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
 # init_on_alloc=0: Debian's default of zeroing every allocation would hide
@@ -100,6 +102,7 @@ suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/s
 suite guest-vu-skeleton vu --device virtio-simple-pci tests/guest/skeleton.sh
 suite guest-vu-driver vu --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
 suite guest-vu-libvsimple vu --device virtio-simple-pci build/guest-bin/libvsimple_test
+suite guest-vu-uring vu --device virtio-simple-pci build/guest-bin/uring_test
 suite guest-vu-unplug vu --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unplug
 suite guest-vu-unbind vu --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test unbind
 suite guest-vu-faulty-device vu --append init_on_alloc=0 \

@@ -121,6 +121,26 @@ struct virtio_simple_call {
 /* The header read() would return next, left queued; EAGAIN when none is. */
 #define VIRTIO_SIMPLE_IOC_PEEK	_IOR(VIRTIO_SIMPLE_IOC_MAGIC, 2, struct virtio_simple_hdr)
 
+/*
+ * io_uring passthrough: an IORING_OP_URING_CMD SQE on the open file, with
+ * sqe->cmd_op VIRTIO_SIMPLE_URING_CALL and this in the SQE's command area
+ * (16 bytes: a plain 64-byte SQE holds it).  One request per SQE: the
+ * buffer holds the request (header and payload, the id the caller's own)
+ * and receives the answer (header and payload) in its place.  With
+ * IORING_URING_CMD_FIXED it is (part of) a buffer registered with the
+ * ring, sqe->buf_index: the payload then goes to the device from those
+ * pages, not copied.  The CQE's res is the answer's size (16 + its len),
+ * or -errno: a request that failed at the device comes back as a header
+ * with a driver status, as read() returns it (docs/driver.md).
+ */
+struct virtio_simple_uring_call {
+	__u64 addr;		/* the buffer: user address */
+	__u32 req_len;		/* request bytes at addr: 16 + hdr.len */
+	__u32 cap;		/* room at addr for the answer, at least 16 */
+};
+
+#define VIRTIO_SIMPLE_URING_CALL _IOWR(VIRTIO_SIMPLE_IOC_MAGIC, 3, struct virtio_simple_uring_call)
+
 /* C++ spells it static_assert: the header is C++'s too (libvsimple) */
 #ifdef __cplusplus
 #define __VIRTIO_SIMPLE_ASSERT static_assert
@@ -156,5 +176,7 @@ __VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_call, req_buf) ==
 		       "call.req_buf at 8");
 __VIRTIO_SIMPLE_ASSERT(__builtin_offsetof(struct virtio_simple_call, resp_cap) == 24,
 		       "call.resp_cap at 24");
+__VIRTIO_SIMPLE_ASSERT(sizeof(struct virtio_simple_uring_call) == 16,
+		       "virtio_simple_uring_call is 16 bytes: a 64-byte SQE's command area");
 
 #endif /* _LINUX_VIRTIO_SIMPLE_H */

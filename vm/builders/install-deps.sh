@@ -24,6 +24,8 @@ pkgs=(
 	graphviz
 	# guest image
 	busybox-static cpio zstd xz-utils gzip
+	# io_uring for libvsimple's asynchronous API and the guest tests
+	liburing-dev
 	# make install tested in a systemd guest (tests/install-guest.sh):
 	# its root file system, its disk image; dkms.conf built by dkms
 	debootstrap e2fsprogs dkms
