@@ -84,7 +84,7 @@ extern unsigned int vsimple_busy_poll_us;
 struct vsimple_buf {
 	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
 	unsigned int order;		/* of each chunk's pages */
-	unsigned int borrowed;		/* a request sent in place: its pages */
+	unsigned int borrowed;		/* sent in place: pages held in chunk[] */
 	struct virtio_simple_hdr hdr;	/* data[] follows it: one sg entry */
 	union {
 		DECLARE_FLEX_ARRAY(struct page *, chunk);
@@ -270,6 +270,7 @@ void vsimple_wake_writers(struct vsimple_dev *dev, const kuid_t *uid);
 /* vsimple_uring.c: io_uring passthrough */
 int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags);
 void vsimple_uring_answered(struct vsimple_req *req);
+bool vsimple_uring_plugged(struct vsimple_dev *dev);
 
 /* vsimple_sysfs.c */
 extern const struct attribute_group *vsimple_groups[];

@@ -254,6 +254,8 @@ void vsimple_free_buf(struct vsimple_buf *buf)
 {
 	if (!buf)
 		return;
+	while (buf->borrowed)
+		put_page(buf->chunk[--buf->borrowed]);
 	while (buf->nchunks)
 		__free_pages(buf->chunk[--buf->nchunks], buf->order);
 	kfree(buf);
@@ -942,49 +944,62 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 
 /*
  * The pages holding @len bytes of a registered buffer (a bio_vec
- * iterator), into @sg; with NULL only counted.
+ * iterator), a page at most per entry (a bio_vec may span a huge page),
+ * into @sg and @pages; with NULLs only counted.
  */
 static unsigned int vsimple_borrow_sg(const struct iov_iter *from, size_t len,
-				      struct scatterlist *sg)
+				      struct scatterlist *sg, struct page **pages)
 {
 	const struct bio_vec *bv = from->bvec;
-	size_t skip = from->iov_offset, n;
+	size_t skip = from->iov_offset, off, n;
 	unsigned int i = 0, seg;
+	struct page *page;
 
 	for (seg = 0; len && seg < from->nr_segs; seg++, bv++, skip = 0) {
-		n = min_t(size_t, len, bv->bv_len - skip);
-		if (!n)
-			continue;
-		if (sg)
-			sg_set_page(&sg[i], bv->bv_page, n, bv->bv_offset + skip);
-		i++;
-		len -= n;
+		while (len && skip < bv->bv_len) {
+			off = bv->bv_offset + skip;
+			page = bv->bv_page + off / PAGE_SIZE;
+			off %= PAGE_SIZE;
+			n = min3(len, bv->bv_len - skip, PAGE_SIZE - off);
+			if (sg)
+				sg_set_page(&sg[i], page, n, off);
+			if (pages)
+				pages[i] = page;
+			i++;
+			len -= n;
+			skip += n;
+		}
 	}
 	return i;
 }
 
 /*
- * A request sent from the caller's registered pages: only its header is
- * ours.  NULL when the pages would make too long a chain for the ring or
- * the sg list (the caller copies then).
+ * A request sent from the caller's registered pages: its header is ours,
+ * the pages are held (a reference each) until the device is done with the
+ * request, even when its answer, and so the caller, came first (a request
+ * failed at a reset).  NULL when the pages would make too long a chain for
+ * the ring or the sg list (the caller copies then).
  */
 static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
 						  struct iov_iter *from, u32 len)
 {
 	struct vsimple_buf *rb;
-	unsigned int n;
+	unsigned int n, i;
 
 	if (!len || !iov_iter_is_bvec(from) || iov_iter_count(from) < len)
 		return NULL;
-	n = vsimple_borrow_sg(from, len, NULL);
+	n = vsimple_borrow_sg(from, len, NULL, NULL);
 	if (n + 1 > READ_ONCE(dev->req_ring) || n + 1 > dev->req_sg_len)
 		return NULL;
-	rb = kmalloc(struct_size(rb, data, 0), GFP_KERNEL_ACCOUNT);
-	if (rb) {
-		rb->nchunks = 0;
-		rb->order = 0;
-		rb->borrowed = n;
-	}
+	rb = kmalloc(struct_size(rb, chunk, n), GFP_KERNEL_ACCOUNT);
+	if (!rb)
+		return NULL;
+	rb->nchunks = 0;
+	rb->order = 0;
+	vsimple_borrow_sg(from, len, NULL, rb->chunk);
+	for (i = 0; i < n; i++)
+		get_page(rb->chunk[i]);
+	rb->borrowed = n;
 	return rb;
 }
 
@@ -1017,7 +1032,7 @@ static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
 	if (rb->borrowed) {
 		sg_init_table(sg, vsimple_request_chain(rb));
 		sg_set_buf(&sg[0], &rb->hdr, VSIMPLE_HDR_LEN);
-		vsimple_borrow_sg(from, len, &sg[1]);
+		vsimple_borrow_sg(from, len, &sg[1], NULL);
 		return vsimple_request_chain(rb);
 	}
 	if (!rb->nchunks) {
@@ -1128,7 +1143,8 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	dev->stats.bytes_in += len;
 	if (rb->borrowed)
 		dev->stats.sent_in_place++;
-	if (!s->more)
+	/* an io_uring submission notifies once, when its plug is flushed */
+	if (!s->more && !(s->ucmd && vsimple_uring_plugged(dev)))
 		vsimple_kick_prepare(dev, &k);
 	vsimple_arm_watchdog(dev);
 	spin_unlock_irq(&dev->lock);

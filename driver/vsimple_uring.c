@@ -4,11 +4,12 @@
  * answer written back into the same buffer and completed into the CQE.
  *
  * With a registered buffer (IORING_URING_CMD_FIXED) the payload goes to the
- * device from the buffer's pages, no copy: io_uring keeps them until the
- * CQE is posted, and the device has read them before it answers.  The
+ * device from the buffer's pages, no copy: the request holds a reference
+ * on each until requestq gives it back, whatever happened to its answer.  The
  * answer still arrives in a responseq buffer (any request's answer may take
  * any of them) and is copied into the caller's buffer once, in the
- * caller's task (task work), where a plain user address can be written.
+ * caller's task (task work), where a plain user address can be written;
+ * once that task is gone, not at all (-ECANCELED).
  *
  * Notifications: io_uring plugs a submission of more than two SQEs, as it
  * does for block devices; the requests of one plugged submission are
@@ -19,6 +20,7 @@
  * (vsimple.h): its answer pins memory until the task work has copied it.
  */
 #include <linux/blkdev.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include "vsimple.h"
@@ -89,9 +91,15 @@ static void vsimple_uring_complete(struct io_uring_cmd *ucmd,
 {
 	struct vsimple_req *req = vsimple_pdu(ucmd)->req;
 	struct vsimple_file *f = req->owner;
-	int res;
+	int res = -ECANCELED;
 
-	res = vsimple_uring_copy_answer(ucmd, req);
+	/*
+	 * The caller's task is gone (io_uring runs this from a kworker, or
+	 * in the exiting task after its memory went): a user address would
+	 * name another process's memory, so nothing is copied.
+	 */
+	if (!(current->flags & (PF_EXITING | PF_KTHREAD)) && current->mm)
+		res = vsimple_uring_copy_answer(ucmd, req);
 	spin_lock_irq(&f->dev->lock);
 	vsimple_resp_consumed(f, req);
 	spin_unlock_irq(&f->dev->lock);
@@ -116,9 +124,12 @@ static void vsimple_unplug(struct blk_plug_cb *cb, bool from_schedule)
 
 /*
  * Whether the submission is plugged and will call vsimple_unplug() when it
- * ends; one callback per device per plug.
+ * ends; one callback per device per plug.  Asked once the request is in
+ * the ring (vsimple_submit(), lock held): asked before, a sleep in between
+ * (an allocation, a page fault) would flush the plug before the request
+ * was there to notify.
  */
-static bool vsimple_plugged(struct vsimple_dev *dev)
+bool vsimple_uring_plugged(struct vsimple_dev *dev)
 {
 	return blk_check_plugged(vsimple_unplug, dev,
 				 sizeof(struct blk_plug_cb)) != NULL;
@@ -168,7 +179,6 @@ int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	s.in_place = pdu->fixed;
 	s.ucmd = ucmd;
 	s.nonblock = issue_flags & IO_URING_F_NONBLOCK;
-	s.more = vsimple_plugged(dev);
 	err = vsimple_submit(dev, f, &s);
 	if (err == -ERESTARTSYS)	/* no restart here: the CQE says it */
 		err = -EINTR;
