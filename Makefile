@@ -5,7 +5,9 @@ SHELL := /bin/bash
 BUILD := build
 CFLAGS_HOST := -O2 -g -Wall -Wextra -Werror -Iinclude/uapi -Itools/lib
 GUEST_CFLAGS := -O2 -static -Wall -Wextra -Werror -Iinclude/uapi -Itools/lib
-LIB := tools/lib/libvsimple.c
+LIB := tools/lib/libvsimple.c tools/lib/libvsimple_uring.c
+# liburing linked in statically: nothing more to install where it runs
+URING := -l:liburing.a
 LIB_HEADERS := tools/lib/libvsimple.h
 
 # The distro kernel the driver and the guest use, resolved once per make
@@ -39,28 +41,30 @@ driver: deps
 # libvsimple and the vsimple CLI, for this host and (static) for the guest
 $(BUILD)/tools/libvsimple.a: $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) -c -o $(BUILD)/tools/libvsimple.o $(LIB)
-	$(AR) rcs $@ $(BUILD)/tools/libvsimple.o
+	$(CC) $(CFLAGS_HOST) -c -o $(BUILD)/tools/libvsimple.o tools/lib/libvsimple.c
+	$(CC) $(CFLAGS_HOST) -c -o $(BUILD)/tools/libvsimple_uring.o tools/lib/libvsimple_uring.c
+	rm -f $@
+	$(AR) rcs $@ $(BUILD)/tools/libvsimple.o $(BUILD)/tools/libvsimple_uring.o
 
 $(BUILD)/tools/vsimple: tools/vsimple/vsimple.c $(BUILD)/tools/libvsimple.a
-	$(CC) $(CFLAGS_HOST) -o $@ $< $(BUILD)/tools/libvsimple.a
+	$(CC) $(CFLAGS_HOST) -o $@ $< $(BUILD)/tools/libvsimple.a $(URING)
 
 tools: $(BUILD)/tools/vsimple
 
 $(BUILD)/guest-bin/vsimple: tools/vsimple/vsimple.c $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $< $(LIB)
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(LIB) $(URING)
 
 # libvsimple's own guest test and the host API example's link it; the
 # others use the raw system calls
 $(BUILD)/guest-bin/libvsimple_test $(BUILD)/guest-bin/kv_test: $(BUILD)/guest-bin/%: tests/guest/%.c $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(LIB)
+	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(LIB) $(URING)
 
 # the io_uring test drives the driver through liburing (Debian's, static)
 $(BUILD)/guest-bin/uring_test: tests/guest/uring_test.c $(HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $< -luring
+	$(CC) $(GUEST_CFLAGS) -o $@ $< $(URING)
 
 $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)

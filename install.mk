@@ -74,17 +74,20 @@ uninstall-udev:
 		udevadm control --reload || true; fi
 
 # --- libvsimple: static, shared (soname libvsimple.so.0), pkg-config -----
-$(INST)/libvsimple.o: $(LIB) $(LIB_HEADERS) include/uapi/virtio_simple.h
+LIB_OBJS := $(INST)/libvsimple.o $(INST)/libvsimple_uring.o
+$(LIB_OBJS): $(INST)/%.o: tools/lib/%.c $(LIB_HEADERS) include/uapi/virtio_simple.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -fPIC -c -o $@ $<
 
-$(INST)/libvsimple.a: $(INST)/libvsimple.o
+# two members: a program that does not use the ring needs no liburing
+$(INST)/libvsimple.a: $(LIB_OBJS)
 	rm -f $@
-	$(AR) rcs $@ $<
+	$(AR) rcs $@ $^
 
-$(INST)/$(SONAME): $(INST)/libvsimple.o tools/lib/libvsimple.map
+# liburing linked in: the shared library needs nothing more at run time
+$(INST)/$(SONAME): $(LIB_OBJS) tools/lib/libvsimple.map
 	$(CC) -shared -Wl,-soname,$(SONAME) \
-		-Wl,--version-script,tools/lib/libvsimple.map -o $@ $<
+		-Wl,--version-script,tools/lib/libvsimple.map -o $@ $(LIB_OBJS) $(URING)
 
 # written at install time: it holds PREFIX
 define pkgconfig
@@ -96,13 +99,14 @@ Name: libvsimple
 Description: C library for virtio-simple devices (/dev/virtio-simpleN)
 Version: $(VERSION)
 Libs: -L$${libdir} -lvsimple
+Libs.private: -luring
 Cflags: -I$${includedir}
 endef
 export pkgconfig
 
 # the CLI links the static library: no ld.so.cache needed for /usr/local
 $(INST)/vsimple: tools/vsimple/vsimple.c $(INST)/libvsimple.a
-	$(CC) $(CFLAGS_HOST) -o $@ $< $(INST)/libvsimple.a
+	$(CC) $(CFLAGS_HOST) -o $@ $< $(INST)/libvsimple.a $(URING)
 
 install-lib: $(INST)/libvsimple.a $(INST)/$(SONAME)
 	$(INSTALL) -D -m 644 $(INST)/libvsimple.a $(DESTDIR)$(LIBDIR)/libvsimple.a

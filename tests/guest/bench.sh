@@ -16,6 +16,9 @@
 # a BENCH-PLACEMENT line.  Each run is one
 # line "BENCH-RESULT {json}" for vm/targets/bench-report.sh; a failed run (a
 # wrong echoed byte) ends the job.
+# virtio-simple also runs through the driver's io_uring path (vsimple bench
+# --engine uring: payloads sent from registered buffers, a batch per
+# io_uring_enter()), as the device "virtio-simple+uring".
 # At depth 1, virtio-simple and vhost-user-simple also run with the
 # driver's busy polling on (busy_poll_us=POLL_US; 0: not measured), as the
 # devices "virtio-simple+poll" and "vhost-user-simple+poll".
@@ -115,7 +118,8 @@ irqs() {
 # counter (virtio-serial has none); the reply goes to the QMP log with this
 # id.  The pause lets the host read it before the run.
 kick_mark() {
-	[ -n "$kick_prop" ] && [ "$2" = virtio-simple ] || return 0
+	[ -n "$kick_prop" ] || return 0
+	case $2 in virtio-simple|virtio-simple+uring) ;; *) return 0 ;; esac
 	echo "VSIMPLE-QMP {\"execute\": \"qom-get\", \"id\": \"$1\", \"arguments\": {\"path\": \"$qom_dev\", \"property\": \"$kick_prop\"}}"
 	sleep 0.3
 }
@@ -130,9 +134,11 @@ run() {
 		node=$simple_node idx=$simple
 		case $1 in vhost-user-simple*) node=$vu_node idx=$vu ;; esac
 		case $1 in *+poll) echo "$poll_us" >$poll_param ;; esac
+		engine=rw
+		case $1 in *+uring) engine=uring ;; esac
 		before=$(irqs $idx)
 		out=$(pin vsimple -d "$node" bench --op echo --size "$2" --depth "$3" \
-			--seconds "$slice" --json) || fail "$1 size $2 depth $3"
+			--engine $engine --seconds "$slice" --json) || fail "$1 size $2 depth $3"
 		echo 0 >$poll_param
 	else
 		idx=$serial
@@ -157,7 +163,7 @@ floors() {
 	echo "BENCH-RESULT {\"kind\": \"floor\", \"device\": \"virtio-simple 0 B\", \"round\": $1, \"result\": $out}"
 }
 
-devices="virtio-simple virtio-serial vhost-user-simple"
+devices="virtio-simple virtio-simple+uring virtio-serial vhost-user-simple"
 [ "$poll_us" = 0 ] || devices="$devices virtio-simple+poll vhost-user-simple+poll"
 backward=$(echo "$devices" | tr ' ' '\n' | sed -n '1!G;h;$p' | tr '\n' ' ')
 for size in $sizes; do

@@ -37,6 +37,11 @@ check "missing device: exit 3 and a hint" \
 check "vsimple bench --json: valid JSON with requests_per_s, mb_per_s and latency_us.p99" \
 	sh -c 'vsimple bench --seconds 1 --size 512 --depth 4 --json |
 		json_check requests_per_s mb_per_s latency_us.p50 latency_us.p99 requests'
+check "vsimple bench --engine uring: 64 KiB ECHOs through io_uring, every answer checked" \
+	sh -c 'vsimple bench --engine uring --seconds 1 --size 65536 --depth 8 --json |
+		json_check requests_per_s requests'
+check "vsimple bench --engine uring --op crc32c: answers checked" \
+	sh -c 'vsimple bench --engine uring --op crc32c --seconds 1 --size 4096 --depth 4 >/dev/null'
 check "vsimple info --json: valid JSON with max_payload and the queue sizes" \
 	sh -c 'vsimple info --json | json_check max_payload req_queue_size resp_queue_size max_in_flight'
 check "vsimple list --json: valid JSON" sh -c 'vsimple list --json | json_check'
@@ -53,6 +58,7 @@ exits() {
 }
 check "bench --size abc: usage error naming the option, exit 2" exits 2 "--size" vsimple bench --size abc
 check "bench --depth 4x (trailing garbage): exit 2" exits 2 "--depth" vsimple bench --depth 4x
+check "bench --engine foo: usage error naming the option, exit 2" exits 2 "--engine" vsimple bench --engine foo
 check "bench --seconds '' (empty): exit 2" exits 2 "--seconds" vsimple bench --seconds ''
 check "echo with two TEXTs: extra argument refused, exit 2" exits 2 "unexpected argument" vsimple echo a b
 check "info with an argument: refused, exit 2" exits 2 "unexpected argument" vsimple info extra

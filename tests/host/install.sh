@@ -48,16 +48,20 @@ soname() { objdump -p "$lib/libvsimple.so.0" | grep -q 'SONAME *libvsimple.so.0$
 check "libvsimple.so.0 with its soname" soname
 check "libvsimple.so links to it" test "$(readlink "$lib/libvsimple.so")" = libvsimple.so.0
 # its exports: the vsimple_ functions, each at its version (LIBVSIMPLE_0.1,
-# the batches LIBVSIMPLE_0.2: tools/lib/libvsimple.map), nothing else
+# the batches LIBVSIMPLE_0.2, the ring LIBVSIMPLE_0.3:
+# tools/lib/libvsimple.map), nothing else (liburing, linked in, included)
 exports() {
 	local syms
 	syms=$(objdump -T "$lib/libvsimple.so.0" | awk '$4 == ".text" { print $6, $7 }')
-	[ -n "$syms" ] && ! grep -qv '^LIBVSIMPLE_0\.[12] vsimple_' <<<"$syms" &&
+	[ -n "$syms" ] && ! grep -qv '^LIBVSIMPLE_0\.[123] vsimple_' <<<"$syms" &&
 		grep -q '^LIBVSIMPLE_0\.1 vsimple_version$' <<<"$syms" &&
 		grep -q '^LIBVSIMPLE_0\.2 vsimple_submit_batch$' <<<"$syms" &&
-		[ "$(grep -c '^LIBVSIMPLE_0\.2 ' <<<"$syms")" = 4 ]
+		[ "$(grep -c '^LIBVSIMPLE_0\.2 ' <<<"$syms")" = 4 ] &&
+		[ "$(grep -c '^LIBVSIMPLE_0\.3 vsimple_ring_' <<<"$syms")" = 6 ]
 }
-check "libvsimple.so.0 exports only vsimple_ functions, LIBVSIMPLE_0.1 and the batches at 0.2" exports
+check "libvsimple.so.0 exports only vsimple_ functions: 0.1, the batches at 0.2, the ring at 0.3" exports
+check "libvsimple.so.0 needs no liburing at run time (linked in)" \
+	sh -c "! objdump -p '$lib/libvsimple.so.0' | grep -q 'NEEDED.*liburing'"
 check "headers" test -f "$root/usr/local/include/libvsimple.h" -a \
 	-f "$root/usr/local/include/virtio_simple.h"
 check "the CLI runs" "$root/usr/local/bin/vsimple" --help
@@ -74,8 +78,9 @@ check "the library's man page, libvsimple(3), renders without warnings" \
 # every function of the header has its line in the man page's synopsis
 documented() {
 	local f missing=
+	# the name before the parenthesis: not a struct type in the return type
 	for f in $(grep -o '^[a-z].*[ *]\(vsimple_[a-z_]*\)(' "$top/tools/lib/libvsimple.h" |
-			grep -o 'vsimple_[a-z_]*'); do
+			grep -o 'vsimple_[a-z_]*($' | tr -d '('); do
 		grep -q "^\.BI\? \"[^\"]*\b$f(" "$top/tools/lib/libvsimple.3" || missing+=" $f"
 	done
 	[ -z "$missing" ] || { echo "not in libvsimple.3:$missing"; return 1; }

@@ -123,6 +123,43 @@ long vsimple_receive_batch(struct vsimple *vs, void *buf, size_t room,
 int vsimple_batch_get(const void *batch, size_t size, size_t *off,
 		      struct vsimple_response *resp, const void **payload);
 
+/*
+ * Asynchronous calls through io_uring (the driver's VIRTIO_SIMPLE_URING_CALL,
+ * docs/driver.md), in libvsimple_uring.c on liburing.  A ring has @depth
+ * slots, each a buffer for one request and then its answer, registered with
+ * the ring: the caller writes a payload straight into the slot that
+ * vsimple_ring_prep() returns, and the driver sends it to the device from
+ * there, without a copy.  Everything prepared goes in one system call
+ * (vsimple_ring_submit()), and the device is notified once for it.
+ * A ring belongs to one thread at a time; its handle @vs must outlive it.
+ */
+struct vsimple_ring;
+
+struct vsimple_ring *vsimple_ring_new(struct vsimple *vs, unsigned int depth);
+/* Calls still in flight are waited for by the kernel, not dropped. */
+void vsimple_ring_free(struct vsimple_ring *r);
+/* The ring's fd: poll()/epoll report POLLIN when completions wait. */
+int vsimple_ring_fd(const struct vsimple_ring *r);
+/*
+ * Take a free slot for a request (@id, @op, @len payload bytes) and return
+ * where its payload goes (@len bytes, to fill before vsimple_ring_submit());
+ * NULL with EBUSY when every slot is prepared, in flight or just reaped,
+ * EMSGSIZE when @len is over max_payload.
+ */
+void *vsimple_ring_prep(struct vsimple_ring *r, uint64_t id, uint16_t op,
+			uint32_t len);
+/* Send what was prepared, in one system call; returns how many went. */
+int vsimple_ring_submit(struct vsimple_ring *r);
+/*
+ * Up to @max completions into @resp[] and @payloads[], waiting for at
+ * least @min of them (0: none, only those already there).  A payload
+ * stays in its slot, readable until the next vsimple_ring_reap().  A call
+ * that failed has a driver status (VIRTIO_SIMPLE_S_DRIVER | errno), named
+ * by its id like the driver's own failures.  Returns how many.
+ */
+int vsimple_ring_reap(struct vsimple_ring *r, struct vsimple_response *resp,
+		      const void **payloads, unsigned int max, unsigned int min);
+
 /* Indexes of the present devices, ascending; returns how many (<= max). */
 int vsimple_list(int *indexes, int max);
 

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 "  crc32c [FILE|-]      CRC-32C of FILE (or stdin), any size, by the device\n"
 "  delay USEC           ask for an answer after USEC microseconds (<= 1000000)\n"
 "  bench [--op echo|crc32c|delay] [--size BYTES] [--depth N]\n"
-"        [--seconds S] [--json]\n"
+"        [--engine rw|uring] [--seconds S] [--json]\n"
 "                       requests/s, MB/s and latency percentiles\n"
 "\n"
 "A TEXT that starts with '-' follows '--': vsimple echo -- -n\n"
@@ -589,6 +589,10 @@ struct bench {
 	double *lat;
 	size_t nlat, cap_lat;
 	uint64_t bytes, checked, errors, writes;
+	/* --engine uring: the ring's slots, in the order first seen */
+	struct vsimple_ring *ring;
+	uint8_t **slot_at;
+	size_t nslots;
 };
 
 static uint8_t *bench_payload(struct bench *b, size_t pos)
@@ -826,6 +830,136 @@ static int bench_run(struct bench *b, struct vsimple *vs, double seconds)
 	}
 }
 
+/*
+ * --engine uring: the index of the ring slot whose payload area is @p; a
+ * slot seen the first time gets the next request image, copied in once.
+ * An ECHO's answer writes the same bytes back, so the slot keeps its image
+ * and later requests from it are sent as they lie, without a copy; a
+ * CRC32C's answer overwrites the first 4 bytes, put back after each.
+ */
+static size_t bench_slot(struct bench *b, uint8_t *p)
+{
+	size_t i;
+
+	for (i = 0; i < b->nslots; i++)
+		if (b->slot_at[i] == p)
+			return i;
+	b->slot_at[b->nslots] = p;
+	memcpy(p, bench_payload(b, b->nslots), b->size);
+	return b->nslots++;
+}
+
+/* Prepare requests into free slots up to depth, send them in one call. */
+static int bench_uring_submit(struct bench *b)
+{
+	double t = now_s();
+	int n = 0;
+	uint8_t *p;
+
+	while (b->in_flight + n < b->depth &&
+	       (p = vsimple_ring_prep(b->ring, b->next_id + n, b->op, b->size))) {
+		size_t slot = bench_slot(b, p);
+
+		b->id[slot] = b->next_id + n;
+		b->busy[slot] = 1;
+		b->sent_at[slot] = t;
+		n++;
+	}
+	if (!n)
+		return 0;
+	if (vsimple_ring_submit(b->ring) != n)
+		return -1;
+	b->writes++;
+	b->next_id += n;
+	b->in_flight += n;
+	if (b->in_flight > b->max_in_flight)
+		b->max_in_flight = b->in_flight;
+	return n;
+}
+
+/* One completion against its request, as bench_check() does for read(). */
+static int bench_uring_check(struct bench *b, const struct vsimple_response *r,
+			     const uint8_t *got)
+{
+	size_t slot;
+	uint32_t want_len = b->op == VIRTIO_SIMPLE_OP_ECHO ? b->size :
+			    b->op == VIRTIO_SIMPLE_OP_CRC32C ? 4 : 0;
+
+	for (slot = 0; slot < b->nslots && b->slot_at[slot] != got; slot++)
+		;
+	if (slot == b->nslots || !b->busy[slot] || b->id[slot] != r->id) {
+		fprintf(stderr, "vsimple: bench: FAILED: answer to request %" PRIu64
+			", which is not in flight\n", r->id);
+		return -1;
+	}
+	b->busy[slot] = 0;
+	b->lat[b->nlat++] = now_s() - b->sent_at[slot];
+	b->bytes += b->size;
+	b->in_flight--;
+	if (r->status != VIRTIO_SIMPLE_S_OK) {
+		b->errors++;
+		return 0;
+	}
+	if (r->len != want_len ||
+	    (b->op == VIRTIO_SIMPLE_OP_ECHO && memcmp(got, bench_payload(b, slot), r->len)) ||
+	    (b->op == VIRTIO_SIMPLE_OP_CRC32C && memcmp(got, &b->crc, 4))) {
+		fprintf(stderr, "vsimple: bench: FAILED: answer to request %" PRIu64
+			" (%u bytes) differs from what was expected\n", r->id, r->len);
+		return -1;
+	}
+	b->checked += r->len;
+	if (b->op == VIRTIO_SIMPLE_OP_CRC32C)	/* the answer overwrote them */
+		memcpy((uint8_t *)got, bench_payload(b, slot), 4);
+	return 0;
+}
+
+/*
+ * bench_run() through the io_uring engine (vsimple_ring_*): a ring of
+ * twice depth slots, as the slots just reaped stay taken until the next
+ * reap, while depth requests are kept in flight.
+ */
+static int bench_run_uring(struct bench *b, double seconds)
+{
+	struct vsimple_response resp[64];
+	const void *payload[64];
+	double end = now_s() + seconds;
+
+	while (now_s() < end || b->in_flight) {
+		struct pollfd p = { .fd = vsimple_ring_fd(b->ring), .events = POLLIN };
+		int n;
+
+		if (now_s() < end && bench_uring_submit(b) < 0) {
+			perror("vsimple: bench: FAILED: io_uring submit");
+			return -1;
+		}
+		if (b->nlat + 64 > b->cap_lat) {
+			double *more = realloc(b->lat, 2 * b->cap_lat * sizeof(*b->lat));
+
+			if (!more)
+				return out_of_memory(), -1;
+			b->lat = more;
+			b->cap_lat *= 2;
+		}
+		if (!b->in_flight)
+			continue;
+		/* the completions, or 30 s without one is a failure */
+		if (poll(&p, 1, 30000) == 0) {
+			fprintf(stderr, "vsimple: bench: FAILED: %lu requests "
+				"unanswered for 30 s\n", b->in_flight);
+			return -1;
+		}
+		n = vsimple_ring_reap(b->ring, resp, payload, 64, 0);
+		if (n < 0) {
+			perror("vsimple: bench: FAILED: io_uring reap");
+			return -1;
+		}
+		for (int i = 0; i < n; i++)
+			if (bench_uring_check(b, &resp[i], payload[i]) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 static const char *op_name(uint16_t op)
 {
 	return op == VIRTIO_SIMPLE_OP_ECHO ? "echo" :
@@ -872,6 +1006,8 @@ static void bench_free(struct bench *b)
 	free(b->busy);
 	free(b->sent_at);
 	free(b->lat);
+	free(b->slot_at);
+	vsimple_ring_free(b->ring);
 }
 
 /*
@@ -887,6 +1023,7 @@ static int cmd_bench(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "depth", required_argument, NULL, 'q' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -896,7 +1033,7 @@ static int cmd_bench(int argc, char **argv)
 	struct virtio_simple_info info;
 	double seconds = 3, start;
 	struct vsimple *vs;
-	int json = 0, c, rc;
+	int json = 0, uring = 0, c, rc;
 
 	/* getopt's own messages then start "vsimple bench: " */
 	argv[0] = "vsimple bench";
@@ -930,6 +1067,12 @@ static int cmd_bench(int argc, char **argv)
 						 "seconds, more than 0 and at most 86400, "
 						 "got '%s'", optarg);
 			break;
+		case 'e':
+			if (strcmp(optarg, "rw") && strcmp(optarg, "uring"))
+				return die_usage("bench: --engine is rw or uring, "
+						 "got '%s'", optarg);
+			uring = !strcmp(optarg, "uring");
+			break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: return die_usage("bench: bad option%s", "");
@@ -951,17 +1094,25 @@ static int cmd_bench(int argc, char **argv)
 	b.answer_cap = info.max_payload;
 	b.images = malloc(2 * b.depth * b.req_size);
 	b.answer = malloc(VIRTIO_SIMPLE_HDR_SIZE + b.answer_cap);
-	b.id = calloc(b.depth, sizeof(*b.id));
-	b.busy = calloc(b.depth, sizeof(*b.busy));
-	b.sent_at = calloc(b.depth, sizeof(*b.sent_at));
+	/* per slot: depth of them, or the ring's 2 * depth (--engine uring) */
+	b.id = calloc(2 * b.depth, sizeof(*b.id));
+	b.busy = calloc(2 * b.depth, sizeof(*b.busy));
+	b.sent_at = calloc(2 * b.depth, sizeof(*b.sent_at));
 	b.lat = malloc(b.cap_lat * sizeof(*b.lat));
-	if (!b.images || !b.answer || !b.id || !b.busy || !b.sent_at || !b.lat) {
+	b.slot_at = calloc(2 * b.depth, sizeof(*b.slot_at));
+	if (!b.images || !b.answer || !b.id || !b.busy || !b.sent_at || !b.lat ||
+	    !b.slot_at) {
 		rc = out_of_memory();
+		goto out;
+	}
+	if (uring && !(b.ring = vsimple_ring_new(vs, 2 * b.depth))) {
+		fprintf(stderr, "vsimple: bench: io_uring: %s\n", strerror(errno));
+		rc = EXIT_STATUS;
 		goto out;
 	}
 	bench_fill(&b);
 	start = now_s();
-	if (bench_run(&b, vs, seconds) < 0) {
+	if ((uring ? bench_run_uring(&b, seconds) : bench_run(&b, vs, seconds)) < 0) {
 		rc = EXIT_STATUS;
 		goto out;
 	}
