@@ -202,6 +202,7 @@ struct vsimple_file {
 	struct list_head responses;	/* answered struct vsimple_req */
 	unsigned int pending;		/* written, response not yet read */
 	unsigned int at_device;		/* written, not yet answered */
+	unsigned int read_batch;	/* answers per read(), at most */
 	size_t unread_bytes;		/* pinned by the unread answers */
 	struct mem_cgroup *memcg;	/* of the opener: pays for the copies */
 	kuid_t uid;			/* of the opener: the user's share */

@@ -51,6 +51,7 @@ static int vsimple_open(struct inode *inode, struct file *filp)
 	f->dev = dev;
 	f->memcg = get_mem_cgroup_from_mm(current->mm);
 	f->uid = current_euid();
+	f->read_batch = 1;
 	INIT_LIST_HEAD(&f->responses);
 	init_waitqueue_head(&f->read_wq);
 	init_waitqueue_head(&f->write_wq);
@@ -224,45 +225,33 @@ static struct vsimple_req *vsimple_next_answer(struct vsimple_file *f,
 }
 
 /*
- * One whole response per call.  Too small a buffer gives -EMSGSIZE and the
- * response stays queued; so does one that cannot be copied out.  A request
- * that failed comes back as a header with its id and a driver status
- * (VIRTIO_SIMPLE_S_EIO, _ENOMEM); only the device's removal is the file's
- * errno.  What has already arrived is delivered before a broken or removed
- * device's error.
+ * Take the next answer into @ubuf if it fits in @room: its size, or
+ * -EAGAIN (none), -EMSGSIZE (too big: it stays queued), -EFAULT (it stays
+ * queued), the device's state error, or -ENODEV for the entry that stands
+ * for the device's removal, consumed only by the @first answer of a read.
  */
-static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
-			    loff_t *ppos)
+static ssize_t vsimple_take_answer(struct vsimple_file *f, char __user *ubuf,
+				   size_t room, bool first)
 {
-	struct vsimple_file *f = filp->private_data;
 	struct vsimple_dev *dev = f->dev;
 	struct virtio_simple_hdr hdr;
 	struct vsimple_req *req;
 	size_t total;
 	int err;
 
-	err = 0;
-	if (!(filp->f_flags & O_NONBLOCK)) {
-		vsimple_busy_poll(dev, vsimple_poll_done, f);
-		spin_lock_irq(&dev->lock);
-		err = wait_event_interruptible_lock_irq(f->read_wq,
-							vsimple_readable(f),
-							dev->lock);
-	} else {
-		spin_lock_irq(&dev->lock);
-	}
-	if (err)
-		goto unlock;
+	spin_lock_irq(&dev->lock);
 	req = vsimple_next_answer(f, &hdr, &err);
 	if (req && err == -ENODEV) {	/* removed: the file's error */
-		list_del(&req->node);
-		vsimple_resp_consumed(f, req);
+		if (first) {
+			list_del(&req->node);
+			vsimple_resp_consumed(f, req);
+		}
 		goto unlock;
 	}
 	if (err)
 		goto unlock;
 	total = VSIMPLE_HDR_LEN + req->len;	/* len is 0 on failure */
-	if (n < total) {
+	if (room < total) {
 		err = -EMSGSIZE;
 		goto unlock;
 	}
@@ -284,6 +273,67 @@ static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
 unlock:
 	spin_unlock_irq(&dev->lock);
 	return err;
+}
+
+/*
+ * One whole response per call; with IOC_SET_READ_BATCH, up to that many
+ * whole answers back to back, those after the first only while they are
+ * already there and fit.  Too small a buffer for the first gives -EMSGSIZE
+ * and the response stays queued; so does one that cannot be copied out.
+ * A request that failed comes back as a header with its id and a driver
+ * status (VIRTIO_SIMPLE_S_EIO, _ENOMEM); only the device's removal is the
+ * file's errno.  What has already arrived is delivered before a broken or
+ * removed device's error.
+ */
+static ssize_t vsimple_read(struct file *filp, char __user *ubuf, size_t n,
+			    loff_t *ppos)
+{
+	struct vsimple_file *f = filp->private_data;
+	struct vsimple_dev *dev = f->dev;
+	bool nonblock = filp->f_flags & O_NONBLOCK;
+	unsigned int batch, got;
+	ssize_t total, more;
+	int err;
+
+	for (;;) {
+		if (!nonblock) {
+			vsimple_busy_poll(dev, vsimple_poll_done, f);
+			spin_lock_irq(&dev->lock);
+			err = wait_event_interruptible_lock_irq(f->read_wq,
+								vsimple_readable(f),
+								dev->lock);
+			spin_unlock_irq(&dev->lock);
+			if (err)
+				return err;
+		}
+		total = vsimple_take_answer(f, ubuf, n, true);
+		/* another reader of the file took it first: wait again */
+		if (total != -EAGAIN || nonblock)
+			break;
+	}
+	if (total < 0)
+		return total;
+	batch = READ_ONCE(f->read_batch);
+	for (got = 1; got < batch; got++) {
+		more = vsimple_take_answer(f, ubuf + total, n - total, false);
+		if (more < 0)
+			break;	/* left for the next read() */
+		total += more;
+	}
+	return total;
+}
+
+/* Answers one read() may return, at most (IOC_SET_READ_BATCH). */
+static long vsimple_ioctl_read_batch(struct vsimple_file *f, u32 __user *arg)
+{
+	u32 batch;
+
+	if (get_user(batch, arg))
+		return -EFAULT;
+	if (!batch || batch > VIRTIO_SIMPLE_READ_BATCH_MAX)
+		return -EINVAL;
+	WRITE_ONCE(f->read_batch, batch);
+	return 0;
 }
 
 /*
@@ -402,6 +452,8 @@ static long vsimple_ioctl(struct file *filp, unsigned int cmd,
 		return vsimple_ioctl_call(f, (void __user *)arg);
 	case VIRTIO_SIMPLE_IOC_PEEK:
 		return vsimple_ioctl_peek(f, (void __user *)arg);
+	case VIRTIO_SIMPLE_IOC_SET_READ_BATCH:
+		return vsimple_ioctl_read_batch(f, (u32 __user *)arg);
 	default:
 		return -ENOTTY;
 	}

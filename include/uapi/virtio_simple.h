@@ -122,6 +122,14 @@ struct virtio_simple_call {
 #define VIRTIO_SIMPLE_IOC_PEEK	_IOR(VIRTIO_SIMPLE_IOC_MAGIC, 2, struct virtio_simple_hdr)
 
 /*
+ * Answers one read() on this file may return, back to back, at most (a
+ * __u32, 1 to VIRTIO_SIMPLE_READ_BATCH_MAX; 1 when opened): those after the
+ * first only while they are already there and fit in the buffer whole.
+ */
+#define VIRTIO_SIMPLE_IOC_SET_READ_BATCH _IOW(VIRTIO_SIMPLE_IOC_MAGIC, 4, __u32)
+#define VIRTIO_SIMPLE_READ_BATCH_MAX	1024
+
+/*
  * io_uring passthrough: an IORING_OP_URING_CMD SQE on the open file, with
  * sqe->cmd_op VIRTIO_SIMPLE_URING_CALL and this in the SQE's command area
  * (16 bytes: a plain 64-byte SQE holds it).  One request per SQE: the

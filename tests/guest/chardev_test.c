@@ -150,6 +150,58 @@ static void test_small_read(void)
 	close(fd);
 }
 
+/*
+ * IOC_SET_READ_BATCH: one read() returns up to that many whole answers,
+ * those after the first only while they fit; never part of one.
+ */
+static void test_read_batch(void)
+{
+	int fd = open_node(0);
+	uint32_t batch = 8, zero = 0, big = VIRTIO_SIMPLE_READ_BATCH_MAX + 1;
+	uint8_t buf[4096];
+	struct virtio_simple_hdr h;
+	size_t off;
+	ssize_t n;
+	int ids = 0, e;
+
+	/* 6 ECHOs of 10 bytes (26 each), all answered before the reads */
+	for (int i = 0; i < 6; i++)
+		send_req(fd, 40 + i, VIRTIO_SIMPLE_OP_ECHO, "0123456789", 10);
+	wait_sysfs_u64(dev_index, "in_flight", 0, 10);
+	n = read(fd, buf, sizeof(buf));
+	tap_check(n == 26, "without IOC_SET_READ_BATCH a read() returns one answer (%zd bytes)", n);
+	tap_check(ioctl(fd, VIRTIO_SIMPLE_IOC_SET_READ_BATCH, &batch) == 0,
+		  "IOC_SET_READ_BATCH 8 is taken");
+	n = read(fd, buf, 3 * 26 + 20);
+	tap_check(n == 3 * 26, "with room for 3.8 answers, one read() returns 3 whole ones (%zd bytes)", n);
+	n = read(fd, buf, sizeof(buf));
+	for (off = 0; n > 0 && off + sizeof(h) <= (size_t)n; off += sizeof(h) + le32toh(h.len)) {
+		memcpy(&h, buf + off, sizeof(h));
+		ids += le64toh(h.id) == (uint64_t)(44 + (off / 26)) && le32toh(h.len) == 10 &&
+		       !memcmp(buf + off + sizeof(h), "0123456789", 10);
+	}
+	tap_check(n == 2 * 26 && ids == 2,
+		  "the next read() returns the last 2, back to back, each whole and in order (%zd bytes)", n);
+	n = ioctl(fd, VIRTIO_SIMPLE_IOC_SET_READ_BATCH, &zero);
+	e = errno;
+	tap_check(n < 0 && e == EINVAL, "IOC_SET_READ_BATCH 0: EINVAL");
+	n = ioctl(fd, VIRTIO_SIMPLE_IOC_SET_READ_BATCH, &big);
+	e = errno;
+	tap_check(n < 0 && e == EINVAL, "IOC_SET_READ_BATCH over %d: EINVAL",
+		  VIRTIO_SIMPLE_READ_BATCH_MAX);
+	batch = 2;
+	ioctl(fd, VIRTIO_SIMPLE_IOC_SET_READ_BATCH, &batch);
+	for (int i = 0; i < 3; i++)
+		send_req(fd, 50 + i, VIRTIO_SIMPLE_OP_ECHO, "0123456789", 10);
+	wait_sysfs_u64(dev_index, "in_flight", 0, 10);
+	n = read(fd, buf, sizeof(buf));
+	tap_check(n == 2 * 26, "IOC_SET_READ_BATCH 2: two of three ready answers per read() (%zd bytes)", n);
+	n = read(fd, buf, 20);
+	e = errno;
+	tap_check(n < 0 && e == EMSGSIZE, "a first answer that does not fit is still EMSGSIZE");
+	close(fd);
+}
+
 static void test_nonblock_and_limit(void)
 {
 	int fd = open_node(O_NONBLOCK);
@@ -479,6 +531,7 @@ int main(int argc, char **argv)
 	test_roundtrip_sizes();
 	test_write_errors();
 	test_small_read();
+	test_read_batch();
 	test_nonblock_and_limit();
 	test_blocking_write_released();
 	test_unread_file_does_not_block_others();

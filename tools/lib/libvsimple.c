@@ -22,8 +22,10 @@ struct vsimple {
 	int fd;
 	char path[64];
 	uint32_t max_payload;	/* fixed for the device's life */
-	pthread_mutex_t rlock;	/* buf */
+	pthread_mutex_t rlock;	/* buf, read_batch */
 	uint8_t *buf;		/* one whole response: header + max_payload */
+	/* the file's answers per read() (IOC_SET_READ_BATCH); 0: no such ioctl */
+	unsigned int read_batch;
 	pthread_mutex_t wlock;	/* wbuf */
 	uint8_t *wbuf;		/* one whole request */
 };
@@ -52,6 +54,7 @@ struct vsimple *vsimple_open_path(const char *path, int flags)
 	if (ioctl(vs->fd, VIRTIO_SIMPLE_IOC_INFO, &info) < 0)
 		goto fail;
 	vs->max_payload = info.max_payload;
+	vs->read_batch = 1;
 	vs->buf = malloc(VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload);
 	vs->wbuf = malloc(VIRTIO_SIMPLE_HDR_SIZE + vs->max_payload);
 	if (!vs->buf || !vs->wbuf)
@@ -160,6 +163,27 @@ static void from_hdr(struct vsimple_response *resp,
  * big stays queued in the driver (EMSGSIZE), so poll() still sees it;
  * VIRTIO_SIMPLE_IOC_PEEK tells its size without taking it.
  */
+/*
+ * Make the file's read() return up to @batch answers, if it is not so
+ * already; a driver without IOC_SET_READ_BATCH reads one at a time (0).
+ * rlock held.
+ */
+static int set_read_batch(struct vsimple *vs, unsigned int batch)
+{
+	uint32_t b = batch;
+
+	if (!vs->read_batch || vs->read_batch == batch)
+		return 0;
+	if (ioctl(vs->fd, VIRTIO_SIMPLE_IOC_SET_READ_BATCH, &b) == 0) {
+		vs->read_batch = batch;
+		return 0;
+	}
+	if (errno != ENOTTY)
+		return -1;
+	vs->read_batch = 0;
+	return 0;
+}
+
 int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 		     void *payload, uint32_t cap)
 {
@@ -169,6 +193,8 @@ int vsimple_complete(struct vsimple *vs, struct vsimple_response *resp,
 	int ret = -1, err;
 
 	pthread_mutex_lock(&vs->rlock);
+	if (set_read_batch(vs, 1) < 0)
+		goto out;
 	n = read(vs->fd, vs->buf, VIRTIO_SIMPLE_HDR_SIZE + room);
 	if (n < 0) {
 		if (errno == EMSGSIZE &&
@@ -243,6 +269,16 @@ long vsimple_receive_batch(struct vsimple *vs, void *buf, size_t room,
 	int err;
 
 	pthread_mutex_lock(&vs->rlock);
+	if (max > VIRTIO_SIMPLE_READ_BATCH_MAX)
+		max = VIRTIO_SIMPLE_READ_BATCH_MAX;
+	/* one read() for all of them, where the driver can */
+	if (max && set_read_batch(vs, max) == 0 && vs->read_batch) {
+		n = read(vs->fd, buf, room);
+		err = errno;
+		pthread_mutex_unlock(&vs->rlock);
+		errno = err;
+		return n;
+	}
 	while (got < max) {
 		/* after the first, only what is already there */
 		if (got && (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)))

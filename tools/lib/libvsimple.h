@@ -109,7 +109,8 @@ long vsimple_submit_batch(struct vsimple *vs, const void *batch, size_t size);
 /*
  * Receive up to @max answers into @buf (room @room), back to back: the
  * first as vsimple_complete() does (it waits unless non-blocking), the
- * others only while they are already there and fit.  Returns the bytes
+ * others only while they are already there and fit; in one read() where
+ * the driver takes VIRTIO_SIMPLE_IOC_SET_READ_BATCH.  Returns the bytes
  * received; -1 when none was (EMSGSIZE: the first does not fit, and stays
  * queued; vsimple_complete() tells its size).
  */

@@ -579,7 +579,8 @@ struct bench {
 	size_t req_size;		/* 16 + size */
 	uint32_t answer_cap;		/* payload room in answer */
 	uint8_t *images;		/* 2 * depth request images */
-	uint8_t *answer;		/* one response: header + payload */
+	uint8_t *answer;		/* answers, back to back */
+	size_t answer_room;		/* its bytes: depth answers, or one */
 	uint32_t crc;			/* CRC32C: the answer every request expects */
 	uint64_t *id;			/* per slot: the request in it, if busy */
 	uint8_t *busy;			/* per slot */
@@ -588,7 +589,7 @@ struct bench {
 	unsigned long in_flight, max_in_flight;
 	double *lat;
 	size_t nlat, cap_lat;
-	uint64_t bytes, checked, errors, writes;
+	uint64_t bytes, checked, errors, writes, reads;
 	/* --engine uring: the ring's slots, in the order first seen */
 	struct vsimple_ring *ring;
 	uint8_t **slot_at;
@@ -685,7 +686,8 @@ static long bench_submit(struct bench *b, struct vsimple *vs)
  * Check one answer against its request: id, op, status, length and every
  * payload byte.  0, or -1 after saying loudly what differs.
  */
-static int bench_check(struct bench *b, ssize_t n, size_t *slot_out)
+static int bench_check(struct bench *b, const uint8_t *answer, ssize_t n,
+		       size_t *slot_out)
 {
 	struct virtio_simple_hdr hdr;
 	uint32_t len, want_len;
@@ -697,7 +699,7 @@ static int bench_check(struct bench *b, ssize_t n, size_t *slot_out)
 		fprintf(stderr, "vsimple: bench: FAILED: a %zd-byte answer\n", n);
 		return -1;
 	}
-	memcpy(&hdr, b->answer, sizeof(hdr));
+	memcpy(&hdr, answer, sizeof(hdr));
 	id = le64toh(hdr.id);
 	len = le32toh(hdr.len);
 	slot = id % b->depth;
@@ -717,7 +719,7 @@ static int bench_check(struct bench *b, ssize_t n, size_t *slot_out)
 		b->errors++;
 		return 0;
 	}
-	got = b->answer + sizeof(hdr);
+	got = answer + sizeof(hdr);
 	switch (b->op) {
 	case VIRTIO_SIMPLE_OP_ECHO:
 		want = bench_payload(b, slot);
@@ -750,14 +752,41 @@ static int bench_check(struct bench *b, ssize_t n, size_t *slot_out)
 	return 0;
 }
 
-/* Read and check every answer ready now; 0, or -1 after the message. */
+/* One answer of @n bytes: checked, timed, and its request's slot freed. */
+static int bench_answer(struct bench *b, const uint8_t *answer, ssize_t n)
+{
+	size_t slot;
+
+	if (bench_check(b, answer, n, &slot) < 0)
+		return -1;
+	if (b->nlat == b->cap_lat) {
+		double *more = realloc(b->lat, 2 * b->cap_lat * sizeof(*b->lat));
+
+		if (!more) {
+			out_of_memory();
+			return -1;
+		}
+		b->lat = more;
+		b->cap_lat *= 2;
+	}
+	b->lat[b->nlat++] = now_s() - b->sent_at[slot];
+	b->busy[slot] = 0;
+	b->bytes += b->size;
+	b->in_flight--;
+	return 0;
+}
+
+/*
+ * Read and check every answer ready now, as many per read() as are there
+ * (vsimple_receive_batch()); 0, or -1 after the message.
+ */
 static int bench_drain(struct bench *b, struct vsimple *vs)
 {
 	/* with nothing in flight no answer can come: spare the read() */
 	while (b->in_flight) {
-		ssize_t n = vsimple_receive_batch(vs, b->answer,
-						  VIRTIO_SIMPLE_HDR_SIZE + b->answer_cap, 1);
-		size_t slot;
+		ssize_t n = vsimple_receive_batch(vs, b->answer, b->answer_room,
+						  b->in_flight), off, one;
+		struct virtio_simple_hdr hdr;
 
 		if (n < 0 && errno == EAGAIN)
 			return 0;
@@ -766,22 +795,18 @@ static int bench_drain(struct bench *b, struct vsimple *vs)
 				strerror(errno));
 			return -1;
 		}
-		if (bench_check(b, n, &slot) < 0)
-			return -1;
-		if (b->nlat == b->cap_lat) {
-			double *more = realloc(b->lat, 2 * b->cap_lat * sizeof(*b->lat));
-
-			if (!more) {
-				out_of_memory();
-				return -1;
+		b->reads++;
+		/* each answer's size from its header; bench_check() checks it */
+		for (off = 0; off < n; off += one) {
+			one = n - off;
+			if (one > VIRTIO_SIMPLE_HDR_SIZE) {
+				memcpy(&hdr, b->answer + off, sizeof(hdr));
+				if (le32toh(hdr.len) < one - VIRTIO_SIMPLE_HDR_SIZE)
+					one = VIRTIO_SIMPLE_HDR_SIZE + le32toh(hdr.len);
 			}
-			b->lat = more;
-			b->cap_lat *= 2;
+			if (bench_answer(b, b->answer + off, one) < 0)
+				return -1;
 		}
-		b->lat[b->nlat++] = now_s() - b->sent_at[slot];
-		b->busy[slot] = 0;
-		b->bytes += b->size;
-		b->in_flight--;
 	}
 	return 0;
 }
@@ -953,6 +978,7 @@ static int bench_run_uring(struct bench *b, double seconds)
 			perror("vsimple: bench: FAILED: io_uring reap");
 			return -1;
 		}
+		b->reads++;
 		for (int i = 0; i < n; i++)
 			if (bench_uring_check(b, &resp[i], payload[i]) < 0)
 				return -1;
@@ -977,12 +1003,13 @@ static void bench_report(struct bench *b, double seconds, int json)
 		printf("{\"op\": %u, \"size\": %lu, \"depth\": %lu, \"seconds\": %.3f, "
 		       "\"requests\": %zu, \"errors\": %" PRIu64 ", "
 		       "\"checked_bytes\": %" PRIu64 ", \"writes\": %" PRIu64 ", "
+		       "\"reads\": %" PRIu64 ", "
 		       "\"max_in_flight\": %lu, "
 		       "\"requests_per_s\": %.1f, \"mb_per_s\": %.3f, "
 		       "\"latency_us\": {\"p50\": %.1f, \"p90\": %.1f, "
 		       "\"p99\": %.1f, \"max\": %.1f}}\n",
 		       b->op, b->size, b->depth, seconds, nlat, b->errors,
-		       b->checked, b->writes, b->max_in_flight, nlat / seconds,
+		       b->checked, b->writes, b->reads, b->max_in_flight, nlat / seconds,
 		       b->bytes / seconds / 1e6, PCT(0.5), PCT(0.9), PCT(0.99),
 		       PCT(1));
 	else
@@ -990,11 +1017,13 @@ static void bench_report(struct bench *b, double seconds, int json)
 		       "%.1f req/s, %.3f MB/s, errors %" PRIu64 "\n"
 		       "latency us: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n"
 		       "%" PRIu64 " answer bytes checked; %" PRIu64 " writes "
-		       "(%.1f requests each), at most %lu in flight\n",
+		       "(%.1f requests each), %" PRIu64 " reads (%.1f answers each), "
+		       "at most %lu in flight\n",
 		       op_name(b->op), b->size, b->depth, nlat, seconds, nlat / seconds,
 		       b->bytes / seconds / 1e6, b->errors, PCT(0.5), PCT(0.9),
 		       PCT(0.99), PCT(1), b->checked, b->writes,
-		       b->writes ? (double)nlat / b->writes : 0, b->max_in_flight);
+		       b->writes ? (double)nlat / b->writes : 0, b->reads,
+		       b->reads ? (double)nlat / b->reads : 0, b->max_in_flight);
 #undef PCT
 }
 
@@ -1093,7 +1122,11 @@ static int cmd_bench(int argc, char **argv)
 	b.req_size = VIRTIO_SIMPLE_HDR_SIZE + b.size;
 	b.answer_cap = info.max_payload;
 	b.images = malloc(2 * b.depth * b.req_size);
-	b.answer = malloc(VIRTIO_SIMPLE_HDR_SIZE + b.answer_cap);
+	/* room for depth answers (one read() takes what is there), or one */
+	b.answer_room = b.depth * (VIRTIO_SIMPLE_HDR_SIZE + b.size);
+	if (b.answer_room < VIRTIO_SIMPLE_HDR_SIZE + b.answer_cap)
+		b.answer_room = VIRTIO_SIMPLE_HDR_SIZE + b.answer_cap;
+	b.answer = malloc(b.answer_room);
 	/* per slot: depth of them, or the ring's 2 * depth (--engine uring) */
 	b.id = calloc(2 * b.depth, sizeof(*b.id));
 	b.busy = calloc(2 * b.depth, sizeof(*b.busy));
