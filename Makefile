@@ -61,10 +61,11 @@ $(BUILD)/guest-bin/libvsimple_test $(BUILD)/guest-bin/kv_test: $(BUILD)/guest-bi
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(LIB) $(URING)
 
-# the io_uring test drives the driver through liburing (Debian's, static)
-$(BUILD)/guest-bin/uring_test: tests/guest/uring_test.c $(HEADERS) | deps
+# the io_uring tests drive the driver through liburing (Debian's, static)
+$(BUILD)/guest-bin/uring_test $(BUILD)/guest-bin/recovery_test \
+		$(BUILD)/guest-bin/lifecycle_test: $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -o $@ $< $(URING)
+	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(URING)
 
 $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)

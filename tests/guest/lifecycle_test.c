@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -108,8 +109,9 @@ int main(int argc, char **argv)
 	char vdev[64];
 	uint32_t d = htole32(1000000);
 	struct pollfd p;
-	uint8_t buf[64];
-	int fd, fd2, n;
+	uint8_t buf[64], ubuf[64];
+	struct io_uring ring;
+	int fd, fd2, n, uring_ok;
 
 	if (argc > 1 && !strcmp(argv[1], "freeze"))
 		return test_freeze();
@@ -130,6 +132,27 @@ int main(int argc, char **argv)
 		sched_yield();
 	tap_check(wait_for_syscall(wr.tid, 1) && wait_for_syscall(rd.tid, 0),
 		  "a writer (at the limit) and a reader (nothing queued) are blocked");
+	/* and an io_uring call, at the device or waiting for a slot in io-wq */
+	uring_ok = io_uring_queue_init(4, &ring, 0) == 0;
+	if (uring_ok) {
+		struct virtio_simple_hdr h = {
+			.id = htole64(99), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
+			.len = htole32(4),
+		};
+		struct virtio_simple_uring_call uc = {
+			.addr = (uintptr_t)ubuf, .req_len = sizeof(h) + 4,
+			.cap = sizeof(ubuf),
+		};
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		memcpy(ubuf, &h, sizeof(h));
+		memcpy(ubuf + sizeof(h), &d, 4);
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd2, NULL, 0, 0);
+		sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
+		memcpy(sqe->cmd, &uc, sizeof(uc));
+		sqe->user_data = 9;
+		io_uring_submit(&ring);
+	}
 
 	if (unplug)
 		qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"vs0\"}}");
@@ -142,6 +165,20 @@ int main(int argc, char **argv)
 	n = join_within(trd, 60);
 	tap_check(n && rd.ret < 0 && rd.err == ENODEV,
 		  "the blocked reader returns ENODEV (ret %d, %s)", rd.ret, strerror(rd.err));
+	{
+		struct __kernel_timespec ts = { .tv_sec = 30 };
+		struct io_uring_cqe *cqe;
+		int res = 1;
+
+		if (uring_ok && io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
+			res = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		tap_check(res == -ENODEV, "the io_uring call completes with ENODEV (res %d)",
+			  res);
+		if (uring_ok)
+			io_uring_queue_exit(&ring);
+	}
 	p = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
 	n = poll(&p, 1, 0);
 	tap_check(n == 1 && (p.revents & POLLHUP),

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,6 +116,62 @@ static void test_needs_reset_under_load(void)
 	close(fd);
 	tap_check(sysfs_u64(0, "in_flight") == 0 && sysfs_u64(0, "unread") == 0,
 		  "nothing left in flight or unread");
+}
+
+/*
+ * An io_uring call in flight at a reset: its CQE carries a header with the
+ * caller's id and VIRTIO_SIMPLE_S_EIO (res 16), as read() would return it.
+ */
+static void test_uring_failure_named(void)
+{
+	struct virtio_simple_hdr h = {
+		.id = htole64(77), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
+		.len = htole32(4),
+	};
+	struct __kernel_timespec ts = { .tv_sec = 30 };
+	struct virtio_simple_uring_call uc;
+	uint32_t d = htole32(1000000);
+	uint8_t buf[64] = { 0 };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int fd = open(NODE, O_RDWR), res = 1, ok;
+	uint64_t user_data = 0;
+	struct resp r;
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &d, 4);
+	uc = (struct virtio_simple_uring_call){
+		.addr = (uintptr_t)buf, .req_len = sizeof(h) + 4, .cap = sizeof(buf),
+	};
+	if (!tap_check(io_uring_queue_init(4, &ring, 0) == 0, "io_uring: a ring")) {
+		close(fd);
+		return;
+	}
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
+	memcpy(sqe->cmd, &uc, sizeof(uc));
+	sqe->user_data = 5;
+	io_uring_submit(&ring);
+	wait_sysfs_u64(0, "in_flight", 1, 10);
+	send_req(fd, 2, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);
+	if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
+		res = cqe->res;
+		user_data = cqe->user_data;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	memcpy(&h, buf, sizeof(h));
+	tap_check(res == 16 && user_data == 5 && le64toh(h.id) == 77 &&
+		  le16toh(h.status) == VIRTIO_SIMPLE_S_EIO && le32toh(h.len) == 0,
+		  "io_uring: a call in flight at a reset completes with its id and S_EIO "
+		  "(res %d, id %llu, status 0x%x)", res,
+		  (unsigned long long)le64toh(h.id), le16toh(h.status));
+	free(recv_resp(fd, &r, 64));	/* the trigger: failed or answered */
+	io_uring_queue_exit(&ring);
+	close(fd);
+	ok = wait_sysfs_u64(0, "in_flight", 0, 10) && sysfs_u64(0, "unread") == 0;
+	tap_check(ok, "io_uring: nothing left in flight or unread after it");
 }
 
 /*
@@ -287,6 +344,7 @@ int main(void)
 	if (!tap_check(wait_for_path(NODE, 30), NODE " appears"))
 		return tap_done();
 	test_needs_reset_under_load();
+	test_uring_failure_named();
 	test_dropped_answers();
 	test_recovery_gives_up();
 	if (have_fail_function())
