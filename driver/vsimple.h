@@ -116,6 +116,8 @@ struct vsimple_req {
 	struct vsimple_waiter *waiter;	/* or synchronous call */
 	struct io_uring_cmd *ucmd;	/* or io_uring call (has an owner) */
 	struct list_head node;		/* in owner->responses once answered */
+	struct list_head charge_node;	/* in dev->charge_list while charging */
+	bool charging;			/* its copy is being charged: not readable */
 	int err;			/* -EIO/-ENODEV: failed, no response */
 	u32 len;			/* response payload bytes */
 	struct vsimple_buf *buf;	/* the response */
@@ -131,18 +133,23 @@ struct vsimple_kick {
 };
 
 /*
- * Answers copied for a reader, in the interrupt handler, charged to its
- * cgroup.  Not GFP_ATOMIC: its __GFP_HIGH makes memcg force the charge
- * past memory.max; without it a full cgroup fails the copy (ENOMEM to the
- * reader) instead.
+ * Answers copied for a reader, in the interrupt handler (small ones),
+ * charged to its cgroup.  Not GFP_ATOMIC: its __GFP_HIGH makes memcg
+ * force the charge past memory.max; without it a full cgroup fails the
+ * copy (ENOMEM to the reader) instead.  Big ones past the uncharged pool
+ * are copied by the charge work, in process context: it may reclaim, and
+ * __GFP_RETRY_MAYFAIL makes a full cgroup fail it rather than OOM-kill.
  */
 #define VSIMPLE_GFP_CHARGED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+#define VSIMPLE_GFP_CHARGE_WORK	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
 
 struct vsimple_stats {
 	u64 requests, responses, errors, bytes_in, bytes_out, bad_responses;
 	u64 recoveries, refill_failures, refill_allocations;
 	u64 polled;			/* answers taken by busy polling */
 	u64 sent_in_place;		/* requests sent from registered pages */
+	u64 charged_copies;		/* big answers the charge work copied */
 };
 
 struct vsimple_dev {
@@ -190,6 +197,9 @@ struct vsimple_dev {
 	struct delayed_work refill_work;
 	struct work_struct config_work;
 	struct work_struct recover_work;	/* reset and go on */
+	struct work_struct charge_work;		/* copies answers past the pool */
+	struct list_head charge_list;		/* answers it has to copy */
+	unsigned int charging;			/* on it, or being copied */
 	struct delayed_work watchdog;		/* finds requests past the timeout */
 	unsigned int recover_streak;		/* recoveries since the last answer */
 	u64 watchdog_tag;			/* the oldest, when it last expired */
@@ -254,6 +264,7 @@ void vsimple_refill_work(struct work_struct *work);
 int vsimple_fill_resp_queue(struct vsimple_dev *dev);
 void vsimple_free_unused(struct vsimple_dev *dev);
 void vsimple_free_spare(struct vsimple_dev *dev);
+void vsimple_charge_work(struct work_struct *work);
 
 /* vsimple_main.c: probe, remove, power management, recovery */
 void vsimple_dev_put(struct vsimple_dev *dev);

@@ -72,15 +72,25 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 
 	spin_lock_irq(&dev->lock);
 	list_del(&f->node);
-	list_for_each_entry_safe(req, next, &f->responses, node) {
-		list_del(&req->node);
-		vsimple_resp_consumed(f, req);
-	}
+	/* answers still to come go to nobody now */
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
 		if (dev->slots[i] && dev->slots[i]->file == f) {
 			dev->slots[i]->owner = NULL;
 			dev->slots[i]->file = NULL;
 		}
+	/* the charge work's: off its list; the one it holds, waited for */
+	list_for_each_entry(req, &f->responses, node)
+		if (req->charging && !list_empty(&req->charge_node)) {
+			list_del_init(&req->charge_node);
+			dev->charging--;
+		}
+	spin_unlock_irq(&dev->lock);
+	flush_work(&dev->charge_work);
+	spin_lock_irq(&dev->lock);
+	list_for_each_entry_safe(req, next, &f->responses, node) {
+		list_del(&req->node);
+		vsimple_resp_consumed(f, req);
+	}
 	spin_unlock_irq(&dev->lock);
 	mem_cgroup_put(f->memcg);
 	kfree(f);
@@ -171,10 +181,22 @@ static ssize_t vsimple_write(struct file *filp, const char __user *ubuf,
 	return off ? off : err;
 }
 
+/*
+ * The answer read() would return next, if there is one it may take now
+ * (not one the charge work is still copying).  Lock held.
+ */
+static struct vsimple_req *vsimple_first_answer(struct vsimple_file *f)
+{
+	struct vsimple_req *req;
+
+	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
+	return req && !req->charging ? req : NULL;
+}
+
 /* Wait condition: a response, or waiting is pointless.  Lock held. */
 static bool vsimple_readable(struct vsimple_file *f)
 {
-	return !list_empty(&f->responses) || vsimple_state_err(f->dev);
+	return vsimple_first_answer(f) || vsimple_state_err(f->dev);
 }
 
 /*
@@ -211,7 +233,7 @@ static struct vsimple_req *vsimple_next_answer(struct vsimple_file *f,
 {
 	struct vsimple_req *req;
 
-	req = list_first_entry_or_null(&f->responses, struct vsimple_req, node);
+	req = vsimple_first_answer(f);
 	*err = 0;
 	if (!req)
 		*err = vsimple_state_err(f->dev) ?: -EAGAIN;
@@ -363,7 +385,7 @@ static __poll_t vsimple_poll_mask(struct vsimple_file *f)
 	spin_lock_irq(&dev->lock);
 	if (dev->dead || dev->broken)
 		mask |= EPOLLHUP | EPOLLERR;
-	if (!list_empty(&f->responses))
+	if (vsimple_first_answer(f))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	/*
 	 * write()'s test for a request that takes one descriptor, so POLLOUT

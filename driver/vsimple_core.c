@@ -435,14 +435,15 @@ static size_t vsimple_kept_size(const struct vsimple_buf *buf, u32 len)
 
 /*
  * A big answer copied into order-0 pages charged to its file's opener,
- * when the device already holds VSIMPLE_DEV_UNCHARGED of big answers.
- * NULL: no memory, or the opener's cgroup is at its limit.
+ * when the device already holds VSIMPLE_DEV_UNCHARGED of big answers
+ * (the charge work; process context).  NULL: no memory, or the opener's
+ * cgroup is at its limit.
  */
 static struct vsimple_buf *vsimple_copy_charged(struct vsimple_req *req,
 						struct vsimple_buf *buf,
 						u32 len)
 {
-	const gfp_t gfp = VSIMPLE_GFP_CHARGED;
+	const gfp_t gfp = VSIMPLE_GFP_CHARGE_WORK;
 	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE);
 	size_t off, step, from = vsimple_chunk_size(buf);
 	struct vsimple_buf *copy;
@@ -498,6 +499,61 @@ static size_t vsimple_trim(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	return vsimple_kept_size(buf, len);
 }
 
+/*
+ * The charge work: answers past the uncharged pool (vsimple_complete()),
+ * one at a time, copied into pages charged to their opener, in process
+ * context where the allocation may reclaim; the ring's pages go.  An
+ * answer that cannot be charged (the opener's cgroup is full) becomes a
+ * failure: S_ENOMEM to its reader.  vsimple_release() takes its file's
+ * answers off the list, then flushes this work.
+ */
+void vsimple_charge_work(struct work_struct *work)
+{
+	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
+					       charge_work);
+	struct vsimple_buf *copy, *old;
+	struct vsimple_req *req;
+	size_t cost;
+
+	for (;;) {
+		spin_lock_irq(&dev->lock);
+		req = list_first_entry_or_null(&dev->charge_list,
+					       struct vsimple_req, charge_node);
+		if (!req) {
+			spin_unlock_irq(&dev->lock);
+			return;
+		}
+		list_del_init(&req->charge_node);
+		spin_unlock_irq(&dev->lock);
+
+		/* the answer is ours alone while charging: nobody reads it */
+		copy = vsimple_copy_charged(req, req->buf, req->len);
+
+		spin_lock_irq(&dev->lock);
+		old = req->buf;
+		if (copy) {
+			dev->stats.charged_copies++;
+			cost = vsimple_kept_size(copy, req->len) + ksize(req);
+		} else {
+			req->err = -ENOMEM;
+			req->len = 0;
+			cost = ksize(req);
+		}
+		req->buf = copy;
+		req->owner->unread_bytes += cost - req->cost;
+		dev->unread_bytes += cost - req->cost;
+		dev->uncharged_bytes -= req->uncharged;
+		req->cost = cost;
+		req->uncharged = 0;
+		req->charging = false;
+		dev->charging--;
+		wake_up_interruptible(&req->owner->read_wq);
+		spin_unlock_irq(&dev->lock);
+		vsimple_free_buf(old);
+		cond_resched();
+	}
+}
+
 /* With the buffers, after a reset. */
 void vsimple_free_spare(struct vsimple_dev *dev)
 {
@@ -533,6 +589,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	struct vsimple_req *req = NULL;
 	struct vsimple_buf *copy;
 	const char *bad = NULL;
+	bool charge;
 	u64 tag;
 	u32 len;
 
@@ -569,18 +626,24 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		vsimple_deliver(dev, req, copy, ksize(copy), len, 0, true);
 		goto recycle;	/* the ring buffer goes straight back */
 	}
-	if (req->owner && dev->uncharged_bytes + vsimple_kept_size(buf, len) >
-	    VSIMPLE_DEV_UNCHARGED) {
-		copy = vsimple_copy_charged(req, buf, len);
-		if (copy)
-			vsimple_deliver(dev, req, copy, vsimple_kept_size(copy, len),
-					len, 0, true);
-		else		/* the opener's cgroup is full */
-			vsimple_deliver(dev, req, NULL, 0, 0, -ENOMEM, true);
-		goto recycle;
+	/*
+	 * Past the uncharged pool, a stream answer is copied into pages
+	 * charged to its opener: by the charge work, not here with
+	 * interrupts off; it is not readable until then.  An io_uring answer
+	 * is not: its task work copies it out at once.
+	 */
+	charge = req->owner && !req->ucmd &&
+		 dev->uncharged_bytes + vsimple_kept_size(buf, len) >
+		 VSIMPLE_DEV_UNCHARGED;
+	if (charge) {
+		req->charging = true;
+		list_add_tail(&req->charge_node, &dev->charge_list);
+		dev->charging++;
 	}
 	vsimple_deliver(dev, req, buf, vsimple_trim(dev, buf, len), len, 0,
 			!req->owner);
+	if (charge)
+		queue_work(system_wq, &dev->charge_work);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:

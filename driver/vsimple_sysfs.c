@@ -56,6 +56,13 @@ static ssize_t unread_bytes_show(struct device *d,
 }
 static DEVICE_ATTR_RO(unread_bytes);
 
+static ssize_t charging_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_vsimple(d)->charging));
+}
+static DEVICE_ATTR_RO(charging);
+
 static ssize_t uncharged_bytes_show(struct device *d,
 				    struct device_attribute *attr, char *buf)
 {
@@ -153,6 +160,13 @@ static ssize_t sent_in_place_show(struct device *d,
 }
 static DEVICE_ATTR_RO(sent_in_place);
 
+static ssize_t charged_copies_show(struct device *d,
+				   struct device_attribute *attr, char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, charged_copies));
+}
+static DEVICE_ATTR_RO(charged_copies);
+
 static struct attribute *vsimple_attrs[] = {
 	&dev_attr_max_payload.attr,
 	&dev_attr_label.attr,
@@ -170,6 +184,8 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_refill_failures.attr,
 	&dev_attr_refill_allocations.attr,
 	&dev_attr_sent_in_place.attr,
+	&dev_attr_charged_copies.attr,
+	&dev_attr_charging.attr,
 	&dev_attr_polled.attr,
 	NULL,
 };

@@ -222,12 +222,31 @@ static void test_uncharged_cap(uint32_t max_payload)
 	unsigned int sent[NF] = { 0 }, got = 0;
 	struct resp r;
 
+	uint64_t copies0 = sysfs_u64(0, "charged_copies");
+	int traced, hardirq, all;
+
 	for (uint32_t i = 0; i < max_payload; i++)
 		big[i] = (uint8_t)(i * 13 + 5);
+	/* accounted page allocations, and which of them ran in hard IRQ */
+	traced = trace_event_on("kmem/mm_page_alloc", "gfp_flags & 0x400000");
 	for (int k = 0; k < NF; k++) {
 		fd[k] = open(NODE, O_RDWR | O_NONBLOCK);
 		/* to this file's 8 MiB, as in test_file_byte_limit() */
 		sent[k] = fill_big(fd[k], big, max_payload);
+	}
+	/* the copies past the pool are the charge work's: wait for it */
+	tap_check(wait_sysfs_u64(0, "charging", 0, 30) &&
+		  sysfs_u64(0, "charged_copies") > copies0,
+		  "the answers past the pool are copied by the charge work (%llu copies)",
+		  (unsigned long long)(sysfs_u64(0, "charged_copies") - copies0));
+	if (traced) {
+		/* the irq-flags column of an event in hard IRQ reads "d.h" */
+		hardirq = trace_event_off("kmem/mm_page_alloc", " d.h", &all);
+		tap_check(all > 0 && hardirq == 0,
+			  "none of them allocated in hard IRQ (%d of %d accounted page allocations)",
+			  hardirq, all);
+	} else {
+		tap_skip("none of them allocated in hard IRQ", "no kmem:mm_page_alloc trace event");
 	}
 	unread = sysfs_u64(0, "unread_bytes");
 	uncharged = sysfs_u64(0, "uncharged_bytes");
@@ -297,6 +316,10 @@ static void test_cgroup_limit(uint32_t max_payload)
 		cur = read_u64(path);
 		peak = cur > peak ? cur : peak;
 	}
+	/* the charge work copies (or fails) what is past the pool */
+	wait_sysfs_u64(0, "charging", 0, 60);
+	cur = read_u64(path);
+	peak = cur > peak ? cur : peak;
 	for (int k = 0; k < NF; k++) {
 		for (unsigned int i = 0; i < sent[k]; i++) {
 			uint8_t *q = recv_resp(fd[k], &r, max_payload);
