@@ -58,6 +58,13 @@ struct io_uring_cmd;
  * opener's cgroup limit bounds what many files can pin.
  */
 #define VSIMPLE_DEV_UNCHARGED		SZ_32M
+/*
+ * Those copies are made by the file's charge work, in process context.
+ * Until then an answer stays in the ring's pages: past this much more, a
+ * big answer fails (S_ENOMEM) instead, so the bound holds even when the
+ * works fall behind (a cgroup at its limit makes each copy reclaim first).
+ */
+#define VSIMPLE_DEV_CHARGING		SZ_16M
 
 /* vsimple_main.c: module parameters */
 extern unsigned int vsimple_request_timeout_ms;
@@ -116,7 +123,7 @@ struct vsimple_req {
 	struct vsimple_waiter *waiter;	/* or synchronous call */
 	struct io_uring_cmd *ucmd;	/* or io_uring call (has an owner) */
 	struct list_head node;		/* in owner->responses once answered */
-	struct list_head charge_node;	/* in dev->charge_list while charging */
+	struct list_head charge_node;	/* in owner->charge_list, charging */
 	bool charging;			/* its copy is being charged: not readable */
 	int err;			/* -EIO/-ENODEV: failed, no response */
 	u32 len;			/* response payload bytes */
@@ -197,9 +204,7 @@ struct vsimple_dev {
 	struct delayed_work refill_work;
 	struct work_struct config_work;
 	struct work_struct recover_work;	/* reset and go on */
-	struct work_struct charge_work;		/* copies answers past the pool */
-	struct list_head charge_list;		/* answers it has to copy */
-	unsigned int charging;			/* on it, or being copied */
+	unsigned int charging;			/* answers its files' charge works copy */
 	struct delayed_work watchdog;		/* finds requests past the timeout */
 	unsigned int recover_streak;		/* recoveries since the last answer */
 	u64 watchdog_tag;			/* the oldest, when it last expired */
@@ -218,6 +223,8 @@ struct vsimple_file {
 	kuid_t uid;			/* of the opener: the user's share */
 	wait_queue_head_t read_wq;
 	wait_queue_head_t write_wq;	/* writers and callers awaiting a slot */
+	struct work_struct charge_work;	/* copies its answers past the pool */
+	struct list_head charge_list;	/* the answers it has to copy */
 };
 
 /*

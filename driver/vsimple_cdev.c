@@ -53,6 +53,8 @@ static int vsimple_open(struct inode *inode, struct file *filp)
 	f->uid = current_euid();
 	f->read_batch = 1;
 	INIT_LIST_HEAD(&f->responses);
+	INIT_LIST_HEAD(&f->charge_list);
+	INIT_WORK(&f->charge_work, vsimple_charge_work);
 	init_waitqueue_head(&f->read_wq);
 	init_waitqueue_head(&f->write_wq);
 	spin_lock_irq(&dev->lock);
@@ -78,14 +80,13 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 			dev->slots[i]->owner = NULL;
 			dev->slots[i]->file = NULL;
 		}
-	/* the charge work's: off its list; the one it holds, waited for */
-	list_for_each_entry(req, &f->responses, node)
-		if (req->charging && !list_empty(&req->charge_node)) {
-			list_del_init(&req->charge_node);
-			dev->charging--;
-		}
+	/* its charge work's answers: off the list; the one it holds, waited for */
+	list_for_each_entry_safe(req, next, &f->charge_list, charge_node) {
+		list_del_init(&req->charge_node);
+		dev->charging--;
+	}
 	spin_unlock_irq(&dev->lock);
-	flush_work(&dev->charge_work);
+	flush_work(&f->charge_work);
 	spin_lock_irq(&dev->lock);
 	list_for_each_entry_safe(req, next, &f->responses, node) {
 		list_del(&req->node);
@@ -193,21 +194,29 @@ static struct vsimple_req *vsimple_first_answer(struct vsimple_file *f)
 	return req && !req->charging ? req : NULL;
 }
 
-/* Wait condition: a response, or waiting is pointless.  Lock held. */
+/*
+ * Wait condition: a response, or waiting is pointless.  One the charge
+ * work is copying is waited for even on a broken or removed device: what
+ * had arrived comes before the device's error.  Lock held.
+ */
 static bool vsimple_readable(struct vsimple_file *f)
 {
-	return vsimple_first_answer(f) || vsimple_state_err(f->dev);
+	if (!list_empty(&f->responses))
+		return vsimple_first_answer(f);
+	return vsimple_state_err(f->dev);
 }
 
 /*
- * Busy-poll condition of a reader: an answer to read, or none due (no
- * request of this file at the device) so spinning is pointless.  Lock held.
+ * Busy-poll condition of a reader: an answer queued (one being charged
+ * too: spinning cannot hurry the charge work), or none due (no request of
+ * this file at the device) so spinning is pointless.  Lock held.
  */
 static bool vsimple_poll_done(void *arg)
 {
 	struct vsimple_file *f = arg;
 
-	return vsimple_readable(f) || !f->at_device;
+	return !list_empty(&f->responses) || vsimple_state_err(f->dev) ||
+	       !f->at_device;
 }
 
 /* The header read() returns for a request that failed (req->err). */
@@ -235,7 +244,9 @@ static struct vsimple_req *vsimple_next_answer(struct vsimple_file *f,
 
 	req = vsimple_first_answer(f);
 	*err = 0;
-	if (!req)
+	if (!req && !list_empty(&f->responses))
+		*err = -EAGAIN;		/* being charged: not yet */
+	else if (!req)
 		*err = vsimple_state_err(f->dev) ?: -EAGAIN;
 	else if (req->err == -ENODEV)
 		*err = -ENODEV;

@@ -500,24 +500,26 @@ static size_t vsimple_trim(struct vsimple_dev *dev, struct vsimple_buf *buf,
 }
 
 /*
- * The charge work: answers past the uncharged pool (vsimple_complete()),
- * one at a time, copied into pages charged to their opener, in process
- * context where the allocation may reclaim; the ring's pages go.  An
- * answer that cannot be charged (the opener's cgroup is full) becomes a
- * failure: S_ENOMEM to its reader.  vsimple_release() takes its file's
- * answers off the list, then flushes this work.
+ * A file's charge work: its answers past the uncharged pool
+ * (vsimple_complete()), one at a time, copied into pages charged to its
+ * opener, in process context where the allocation may reclaim; the ring's
+ * pages go.  An answer that cannot be charged (the opener's cgroup is
+ * full) becomes a failure: S_ENOMEM to its reader.  One work per file, so
+ * a cgroup at its limit slows its own answers only.  vsimple_release()
+ * takes the file's answers off the list, then flushes this work.
  */
 void vsimple_charge_work(struct work_struct *work)
 {
-	struct vsimple_dev *dev = container_of(work, struct vsimple_dev,
-					       charge_work);
+	struct vsimple_file *f = container_of(work, struct vsimple_file,
+					      charge_work);
+	struct vsimple_dev *dev = f->dev;
 	struct vsimple_buf *copy, *old;
 	struct vsimple_req *req;
 	size_t cost;
 
 	for (;;) {
 		spin_lock_irq(&dev->lock);
-		req = list_first_entry_or_null(&dev->charge_list,
+		req = list_first_entry_or_null(&f->charge_list,
 					       struct vsimple_req, charge_node);
 		if (!req) {
 			spin_unlock_irq(&dev->lock);
@@ -589,7 +591,7 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	struct vsimple_req *req = NULL;
 	struct vsimple_buf *copy;
 	const char *bad = NULL;
-	bool charge;
+	bool over, charge;
 	u64 tag;
 	u32 len;
 
@@ -628,22 +630,27 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	}
 	/*
 	 * Past the uncharged pool, a stream answer is copied into pages
-	 * charged to its opener: by the charge work, not here with
-	 * interrupts off; it is not readable until then.  An io_uring answer
-	 * is not: its task work copies it out at once.
+	 * charged to its opener: by its file's charge work, not here with
+	 * interrupts off; it is not readable until then.  An io_uring
+	 * answer is not charged, its task work copies it out.  Past the
+	 * margin the works may take, an answer fails instead.
 	 */
-	charge = req->owner && !req->ucmd &&
-		 dev->uncharged_bytes + vsimple_kept_size(buf, len) >
-		 VSIMPLE_DEV_UNCHARGED;
+	over = req->owner && dev->uncharged_bytes +
+	       vsimple_kept_size(buf, len) > VSIMPLE_DEV_UNCHARGED;
+	if (over && dev->uncharged_bytes + vsimple_kept_size(buf, len) >
+	    VSIMPLE_DEV_UNCHARGED + VSIMPLE_DEV_CHARGING) {
+		vsimple_deliver(dev, req, NULL, 0, 0, -ENOMEM, true);
+		goto recycle;
+	}
+	charge = over && !req->ucmd;
 	if (charge) {
 		req->charging = true;
-		list_add_tail(&req->charge_node, &dev->charge_list);
+		list_add_tail(&req->charge_node, &req->owner->charge_list);
 		dev->charging++;
+		queue_work(system_wq, &req->owner->charge_work);
 	}
 	vsimple_deliver(dev, req, buf, vsimple_trim(dev, buf, len), len, 0,
 			!req->owner);
-	if (charge)
-		queue_work(system_wq, &dev->charge_work);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:
@@ -1146,6 +1153,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		err = -ENOMEM;
 		goto free;
 	}
+	INIT_LIST_HEAD(&req->charge_node);
 	/* the spec bounds a chain, indirect or not, by the queue size */
 	if (vsimple_request_chain(rb) > READ_ONCE(dev->req_ring)) {
 		err = -EMSGSIZE;	/* a ring of 1, from another device */

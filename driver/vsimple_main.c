@@ -67,7 +67,6 @@ static void vsimple_dev_release(struct kref *ref)
 {
 	struct vsimple_dev *dev = container_of(ref, struct vsimple_dev, ref);
 
-	cancel_work_sync(&dev->charge_work);	/* every file flushed it */
 	kfree(dev->resp_sg);
 	kfree(dev->req_sg);
 	kfree(dev);
@@ -372,8 +371,6 @@ static int vsimple_probe(struct virtio_device *vdev)
 	INIT_DELAYED_WORK(&dev->refill_work, vsimple_refill_work);
 	INIT_WORK(&dev->config_work, vsimple_config_work);
 	INIT_WORK(&dev->recover_work, vsimple_recover_work);
-	INIT_WORK(&dev->charge_work, vsimple_charge_work);
-	INIT_LIST_HEAD(&dev->charge_list);
 	INIT_DELAYED_WORK(&dev->watchdog, vsimple_watchdog);
 
 	err = vsimple_read_config(dev);
