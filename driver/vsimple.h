@@ -106,6 +106,7 @@ struct vsimple_waiter {
 	int err;			/* 0, -EIO, -ENODEV */
 	struct vsimple_buf *buf;	/* the response, owned by the caller */
 	u32 len;
+	size_t uncharged;		/* of buf, in dev->uncharged_bytes */
 };
 
 /*
@@ -250,6 +251,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 void vsimple_kick_requests(struct vsimple_dev *dev);
 int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 		 const void __user *ureq, u32 len, struct vsimple_waiter *w);
+void vsimple_call_done(struct vsimple_dev *dev, struct vsimple_waiter *w);
 void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req);
 void vsimple_free_buf(struct vsimple_buf *buf);
 int vsimple_copy_payload(void __user *to, const struct vsimple_buf *buf,

@@ -467,7 +467,7 @@ static long vsimple_ioctl_call(struct vsimple_file *f, void __user *arg)
 	else
 		err = vsimple_copy_payload(u64_to_user_ptr(call.resp_buf),
 					   w.buf, w.len);
-	vsimple_free_buf(w.buf);
+	vsimple_call_done(f->dev, &w);
 	if (copy_to_user(arg, &call, sizeof(call)))
 		return -EFAULT;
 	return err;

@@ -194,6 +194,9 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 		w->buf = buf;
 		w->len = len;
 		w->err = err;
+		/* ring pages held while the caller copies: in the pool too */
+		w->uncharged = charged ? 0 : size;
+		dev->uncharged_bytes += w->uncharged;
 		kfree(req);
 		complete(&w->done);
 	} else if (req->owner) {
@@ -635,22 +638,23 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	 * answer is not charged, its task work copies it out.  Past the
 	 * margin the works may take, an answer fails instead.
 	 */
-	over = req->owner && dev->uncharged_bytes +
+	over = (req->owner || req->waiter) && dev->uncharged_bytes +
 	       vsimple_kept_size(buf, len) > VSIMPLE_DEV_UNCHARGED;
 	if (over && dev->uncharged_bytes + vsimple_kept_size(buf, len) >
 	    VSIMPLE_DEV_UNCHARGED + VSIMPLE_DEV_CHARGING) {
 		vsimple_deliver(dev, req, NULL, 0, 0, -ENOMEM, true);
 		goto recycle;
 	}
-	charge = over && !req->ucmd;
+	charge = over && req->owner && !req->ucmd;
 	if (charge) {
 		req->charging = true;
 		list_add_tail(&req->charge_node, &req->owner->charge_list);
 		dev->charging++;
 		queue_work(system_wq, &req->owner->charge_work);
 	}
+	/* the ring's pages: in the uncharged pool until freed or charged */
 	vsimple_deliver(dev, req, buf, vsimple_trim(dev, buf, len), len, 0,
-			!req->owner);
+			false);
 	dev->resp_missing++;		/* the buffer went with the response */
 	return;
 recycle:
@@ -1230,6 +1234,17 @@ free:
 	return err;
 }
 
+/* A synchronous call's answer, copied out: freed, out of the pool. */
+void vsimple_call_done(struct vsimple_dev *dev, struct vsimple_waiter *w)
+{
+	spin_lock_irq(&dev->lock);
+	dev->uncharged_bytes -= w->uncharged;
+	w->uncharged = 0;
+	spin_unlock_irq(&dev->lock);
+	vsimple_free_buf(w->buf);
+	w->buf = NULL;
+}
+
 /* Busy-poll condition of a synchronous call: its answer came. */
 static bool vsimple_call_ready(void *arg)
 {
@@ -1256,6 +1271,7 @@ int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 	init_completion(&w->done);
 	w->buf = NULL;
 	w->err = 0;
+	w->uncharged = 0;
 	iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)ureq, len);
 	err = vsimple_submit(dev, f, &s);
 	if (err)
