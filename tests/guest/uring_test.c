@@ -63,6 +63,20 @@ static uint32_t fill_echo(uint8_t *buf, uint64_t id, uint32_t len)
 	return sizeof(h) + len;
 }
 
+/* A DELAY request image of @us microseconds; its size. */
+static uint32_t fill_delay(uint8_t *buf, uint64_t id, uint32_t us)
+{
+	struct virtio_simple_hdr h = {
+		.id = htole64(id), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
+		.len = htole32(4),
+	};
+	uint32_t le = htole32(us);
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &le, 4);
+	return sizeof(h) + 4;
+}
+
 /* Whether @buf holds fill_echo(@id, @len)'s answer: header and payload. */
 static int echo_back(const uint8_t *buf, uint64_t id, uint32_t len)
 {
@@ -253,15 +267,9 @@ static void past_the_share(struct io_uring *ring)
 	ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
 	for (unsigned int i = 0; i < DEPTH; i++) {
 		uint8_t *p = arena + i * SLOT;
-		struct virtio_simple_hdr h = {
-			.id = htole64(i), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
-			.len = htole32(4),
-		};
-		uint32_t us = htole32(20000);
 
-		memcpy(p, &h, sizeof(h));
-		memcpy(p + sizeof(h), &us, 4);
-		prep_call(ring, p, sizeof(h) + 4, SLOT, i & 1, i, VIRTIO_SIMPLE_URING_CALL);
+		prep_call(ring, p, fill_delay(p, i, 20000), SLOT, i & 1, i,
+			  VIRTIO_SIMPLE_URING_CALL);
 		res[i] = -1;
 	}
 	io_uring_submit(ring);
@@ -284,15 +292,9 @@ static void teardown_in_flight(void)
 	io_uring_queue_init(DEPTH, &ring, 0);
 	for (unsigned int i = 0; i < 16; i++) {
 		uint8_t *p = arena + i * SLOT;
-		struct virtio_simple_hdr h = {
-			.id = htole64(i), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
-			.len = htole32(4),
-		};
-		uint32_t us = htole32(200000);
 
-		memcpy(p, &h, sizeof(h));
-		memcpy(p + sizeof(h), &us, 4);
-		prep_call(&ring, p, sizeof(h) + 4, SLOT, 0, i, VIRTIO_SIMPLE_URING_CALL);
+		prep_call(&ring, p, fill_delay(p, i, 200000), SLOT, 0, i,
+			  VIRTIO_SIMPLE_URING_CALL);
 	}
 	io_uring_submit(&ring);
 	t = mono_s();
