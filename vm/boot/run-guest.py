@@ -24,7 +24,10 @@ writes after building everything and probing KVM.  For slower kernels (the
 debug kernel): VSIMPLE_APPEND (more kernel command line, always added),
 VSIMPLE_MEMORY (default --memory), VSIMPLE_TIMEOUT_SCALE (multiplies
 --timeout and the boot timeout), VSIMPLE_CONSOLE_LOG (a file every boot's
-console is appended to).  A guest whose console showed nothing but kernel
+console is appended to).  A
+kernel report of a stalled CPU (soft lockup, RCU stall) puts the vCPUs'
+registers, local APICs and QEMU's thread backtraces (gdb) in the log,
+between console lines like QEMU's own stderr ("qemu: ...").  A guest whose console showed nothing but kernel
 lines within VSIMPLE_BOOT_TIMEOUT seconds (default 60), so no userspace
 ran, is killed and booted again, once: a kernel wedged under TCG before
 any job ran.
@@ -52,6 +55,10 @@ KERNEL_LINE_RE = re.compile(rb"^\s*\[\s*\d+\.\d+\]")
 BOOT_HANG = -1
 HOST_REQ_RE = re.compile(rb"VSIMPLE-QMP (\{.*\})")
 HOST_CMD_RE = re.compile(rb"VSIMPLE-HOST ([a-z-]+ [A-Za-z0-9_.-]+)")
+# the kernel saying a CPU stopped making progress: the vCPUs' state is
+# recorded then, while it still shows who waits for whom
+STALL_RE = re.compile(rb"BUG: soft lockup|rcu: INFO: rcu_\w+ (self-)?detected"
+                      rb"|blocked for more than \d+ seconds")
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -72,6 +79,86 @@ def job_archive(path, args, extra):
         with open(e, "rb") as f:
             entries.append(("job/" + os.path.basename(e), f.read(), 0o755))
     return cpio.newc(entries)
+
+
+class QemuStderr:
+    """QEMU's stderr, held as whole lines until the console is between
+    lines; each is printed as "qemu: LINE" (no TAP, no comment)."""
+
+    def __init__(self, pipe):
+        self.pipe = pipe
+        self.part = b""
+        self.lines = []
+        self.open = True
+
+    def fds(self):
+        return [self.pipe] if self.open else []
+
+    def read(self):
+        chunk = os.read(self.pipe.fileno(), 65536)
+        if not chunk:
+            self.open = False
+            chunk = b"\n" if self.part else b""
+        self.part += chunk
+        *done, self.part = self.part.split(b"\n")
+        self.lines += [b"qemu: " + line.rstrip(b"\r") for line in done]
+
+    def hold(self, text):
+        """One of our own lines, printed as QEMU's are."""
+        self.lines.append(b"[run-guest] " + text.encode())
+
+    def read_all(self):
+        while self.open and select.select([self.pipe], [], [], 5)[0]:
+            self.read()
+
+    def flush(self, at_line_start):
+        if not at_line_start or not self.lines:
+            return
+        out = sys.stdout.buffer
+        out.write(b"".join(line + b"\n" for line in self.lines))
+        out.flush()
+        self.lines = []
+
+
+def hmp(monitor, command):
+    return monitor.command("human-monitor-command",
+                           **{"command-line": command}).get("return", "")
+
+
+def host_backtraces(pid):
+    """QEMU's threads as the host sees them (gdb, when installed): a vCPU
+    thread asleep in QEMU or busy in translated code.  Lines to print."""
+    if not shutil.which("gdb"):
+        return []
+    try:
+        out = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx",
+                              "-ex", "thread apply all bt 12"],
+                             stdin=subprocess.DEVNULL, capture_output=True,
+                             timeout=60, text=True, errors="replace").stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return ["no host backtraces: %s" % e]
+    return ["gdb: " + line for line in out.splitlines()
+            if line.startswith(("Thread ", "#"))]
+
+
+def vcpu_report(monitor):
+    """Each vCPU's registers (HLT=1: asleep in QEMU) and local APIC, from
+    QMP: whether a stuck vCPU spins in the guest or sleeps in QEMU with an
+    interrupt it never took.  Lines to print."""
+    out = ["a vCPU stalled; the vCPUs as QEMU sees them:"]
+    try:
+        for line in hmp(monitor, "info registers -a").splitlines():
+            if re.match(r"(CPU#\d+|RIP=|EFL=|RAX=)", line):
+                out.append("  " + line.strip())
+        cpus = monitor.command("query-cpus-fast").get("return", [])
+        for c in cpus:
+            n = c["cpu-index"]
+            for line in hmp(monitor, "info lapic %d" % n).splitlines():
+                if re.match(r"\s*(LVTT|Timer|ICR|ISR|IRR|PPR|TPR)", line):
+                    out.append("  CPU %d %s" % (n, line.strip()))
+    except (OSError, ValueError, KeyError, ConnectionError) as e:
+        out.append("no vCPU state: %s" % e)
+    return out
 
 
 def qemu_command(opts, initrd, qmp_path, backends):
@@ -127,8 +214,12 @@ def run(opts):
     if opts.verbose:
         say(" ".join(shlex.quote(c) for c in cmd))
     say("booting (accel %s, timeout %ds)" % (opts.accel, opts.timeout))
+    # QEMU's own messages come on stderr; they are written between the
+    # console's lines, never inside one (a TAP line cut in two is lost)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    qemu_err = QemuStderr(proc.stderr)
+    stalled = False
     monitor = None
     status = None
     deadline = time.monotonic() + opts.timeout
@@ -155,11 +246,17 @@ def run(opts):
                 status = 124
                 proc.kill()
                 break
-            readable, _, _ = select.select([proc.stdout], [], [], min(left, 1))
+            readable, _, _ = select.select([proc.stdout] + qemu_err.fds(),
+                                           [], [], min(left, 1))
             if not readable:
                 if proc.poll() is not None:
                     break
                 continue
+            if proc.stderr in readable:
+                qemu_err.read()
+                qemu_err.flush(buf == b"")
+                if proc.stdout not in readable:
+                    continue
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
                 break
@@ -201,6 +298,13 @@ def run(opts):
                 m = EXIT_RE.search(line)
                 if m and status is None:
                     status = int(m.group(1))
+                if not stalled and STALL_RE.search(line):
+                    stalled = True
+                    if monitor is None:
+                        monitor = qmp.Monitor(qmp_path)
+                    for text in vcpu_report(monitor) + host_backtraces(proc.pid):
+                        qemu_err.hold(text)
+            qemu_err.flush(buf == b"")
     finally:
         if monitor:
             monitor.close()
@@ -213,6 +317,8 @@ def run(opts):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        qemu_err.read_all()
+        qemu_err.flush(True)
         if backends and backends.stop() and status == 0:
             status = 1          # the guest passed, a backend did not
         cleanup(tmp, [initrd, qmp_path])
