@@ -67,6 +67,8 @@ suite qtest-asan-ubsan tests/qtest.sh
 # 60 s of the device's fuzz target from the seeds (docs/fuzzing.md); its
 # QEMU build (libFuzzer, ASan + UBSan) adds about 10 min to a cold check
 suite fuzz-smoke tests/fuzz-smoke.sh
+# the emulator setting every guest runs on (vm/boot/run-guest.py's -accel)
+suite guest-text-poke guest --timeout 120 tests/guest/text_poke.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
 suite guest-driver guest --device virtio-simple-pci,id=vs0 tests/guest/driver.sh
 suite guest-libvsimple guest --device virtio-simple-pci build/guest-bin/libvsimple_test

@@ -24,7 +24,8 @@ writes after building everything and probing KVM.  For slower kernels (the
 debug kernel): VSIMPLE_APPEND (more kernel command line, always added),
 VSIMPLE_MEMORY (default --memory), VSIMPLE_TIMEOUT_SCALE (multiplies
 --timeout and the boot timeout), VSIMPLE_CONSOLE_LOG (a file every boot's
-console is appended to).  A
+console is appended to), VSIMPLE_TCG_THREAD (single|multi: TCG's vCPU
+threads; default single under QEMU before 10, see accel_arg()).  A
 kernel report of a stalled CPU (soft lockup, RCU stall) puts the vCPUs'
 registers, local APICs and QEMU's thread backtraces (gdb) in the log,
 between console lines like QEMU's own stderr ("qemu: ...").  A guest whose console showed nothing but kernel
@@ -161,8 +162,30 @@ def vcpu_report(monitor):
     return out
 
 
+def accel_arg(qemu, accel):
+    """-accel's value.  Under QEMU before 10, TCG runs every vCPU in one
+    thread: 7.2's multi-threaded TCG can keep running code another vCPU
+    has just patched (Linux's text_poke_bp, for a tracepoint or a module's
+    static keys): the vCPU loops on a stale int3 with interrupts off while
+    the patching one waits for it, and the guest never recovers (within
+    200 tracepoint toggles in each of 3 runs; 10.0 passed 600, twice:
+    tests/guest/text_poke.sh).  VSIMPLE_TCG_THREAD=single|multi chooses."""
+    if accel != "tcg":
+        return accel
+    thread = os.environ.get("VSIMPLE_TCG_THREAD")
+    if not thread:
+        try:
+            version = subprocess.run([qemu, "-version"], capture_output=True,
+                                     text=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            version = ""
+        m = re.search(r"version (\d+)\.", version)
+        thread = "multi" if m and int(m.group(1)) >= 10 else "single"
+    return "tcg,thread=" + thread
+
+
 def qemu_command(opts, initrd, qmp_path, backends):
-    cmd = [opts.qemu, "-M", "pc", "-accel", opts.accel,
+    cmd = [opts.qemu, "-M", "pc", "-accel", accel_arg(opts.qemu, opts.accel),
            "-m", str(opts.memory), "-smp", str(opts.smp),
            "-nodefaults", "-display", "none", "-serial", "stdio",
            "-no-reboot", "-kernel", opts.kernel, "-initrd", initrd,
@@ -213,7 +236,8 @@ def run(opts):
         return 125
     if opts.verbose:
         say(" ".join(shlex.quote(c) for c in cmd))
-    say("booting (accel %s, timeout %ds)" % (opts.accel, opts.timeout))
+    say("booting (accel %s, timeout %ds)" % (cmd[cmd.index("-accel") + 1],
+                                             opts.timeout))
     # QEMU's own messages come on stderr; they are written between the
     # console's lines, never inside one (a TAP line cut in two is lost)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
