@@ -43,7 +43,9 @@ before=$(find "$artifacts" -type f | wc -l)
 # its reports go to $reports/san.<pid>.
 reports="$out/reports"
 mkdir -p "$reports"
-rm -f "$reports"/san.*
+rm -f "$reports"/san.* "$reports"/child.*
+# a failed child's own stderr (a failed check's message), kept only then
+export VSIMPLE_FUZZ_CHILD_LOGS=$reports
 export ASAN_OPTIONS=detect_leaks=1:leak_check_at_exit=0:fast_unwind_on_malloc=0:log_path=$reports/san
 export LSAN_OPTIONS=suppressions=$VS_TOP/tests/fuzz/lsan.supp:print_suppressions=0
 # a check costs ten inputs' time: one input in FUZZ_LEAK_EVERY (by its hash)
@@ -98,6 +100,11 @@ after=$(find "$artifacts" -type f | wc -l)
 if [ "$rc" -ne 0 ] || [ "$after" -ne "$before" ]; then
 	grep -E 'ERROR: |runtime error|Test unit written' "$log" "$reports"/san.* 2>/dev/null |
 		head -n 10 >&2 || true
+	for f in "$reports"/child.*; do
+		[ -s "$f" ] || continue
+		vs_say "a failed child's stderr ($f):"
+		head -n 20 "$f" >&2
+	done
 	vs_say "the children's sanitizer reports: $reports"
 	vs_die "the fuzzer found a problem; minimise it with:
   ASAN_OPTIONS=$ASAN_OPTIONS LSAN_OPTIONS=$LSAN_OPTIONS \\

@@ -945,6 +945,29 @@ static bool leak_check_wanted(const unsigned char *data, size_t size)
 #endif
 
 /*
+ * libFuzzer closes stderr (-close_fd_mask): a failed check in a child
+ * would leave no word of why.  With VSIMPLE_FUZZ_CHILD_LOGS=DIR each child
+ * writes its stderr to DIR/child.PID, removed when the child passes.
+ */
+static bool child_stderr_to_file(char *path, size_t len)
+{
+    const char *dir = getenv("VSIMPLE_FUZZ_CHILD_LOGS");
+    int fd;
+
+    if (!dir) {
+        return false;
+    }
+    snprintf(path, len, "%s/child.%d", dir, (int)getpid());
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        return false;
+    }
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    return true;
+}
+
+/*
  * A crash, sanitizer report, failed check or leak in the child fails the
  * input.  The child never returns to libFuzzer, whose leak check would
  * run after the input: it looks for leaks itself before it exits.
@@ -955,8 +978,12 @@ static void virtio_simple_fork_fuzz(QTestState *s, const unsigned char *data,
     int status;
 
     if (fork() == 0) {
+        char log[PATH_MAX];
+        bool logged;
+
         /* a child stuck in a hang must not outlive libFuzzer's timeout */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        logged = child_stderr_to_file(log, sizeof(log));
         virtio_simple_fuzz(s, data, size);
 #ifdef QEMU_SANITIZE_ADDRESS
         if (leak_check_wanted(data, size) &&
@@ -964,6 +991,9 @@ static void virtio_simple_fork_fuzz(QTestState *s, const unsigned char *data,
             _Exit(1);
         }
 #endif
+        if (logged) {
+            unlink(log);
+        }
         _Exit(0);
     }
     flush_events(s);
