@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the two scratch trees that make check tests besides this one:
-#   build/scratch/xor         this tree with docs/extending/xor-op.patch applied
+#   build/scratch/xor         this tree with docs/extending/xor-op.patch and
+#                             serial-feature.patch applied
 #   build/scratch/virtio-foo  `vm/targets/new-device.sh foo 62`'s copy of this tree
 #                             (bar 61 in a copy that is itself foo or 62)
 # Each gets its driver, programs and guest initramfs, and one QEMU holds
@@ -51,10 +52,12 @@ if [ "$(cat "$scratch/stamp" 2>/dev/null)" = "$stamp" ] &&
 fi
 rm -f "$scratch/stamp"
 
-# The guide's worked example, applied as a reader would.
+# The guide's worked examples, applied as a reader would, in its order.
 mkdir -p "$tmp/xor"
 vm/tree-files.sh | tar -cf - -T - | tar -C "$tmp/xor" -xf -
-(cd "$tmp/xor" && patch -p1 -s --no-backup-if-mismatch < docs/extending/xor-op.patch)
+(cd "$tmp/xor" && for p in xor-op serial-feature; do
+	patch -p1 -s --no-backup-if-mismatch < "docs/extending/$p.patch" || exit
+done)
 sync_tree "$tmp/xor" "$scratch/xor"
 
 gen=foo gen_id=62
@@ -93,7 +96,8 @@ ${p}_FIRMWARE=$firmware
 ${p}_ACCEL=$accel
 EOT
 }
-build_tree "$scratch/xor" VSIMPLE driver build/guest-bin/vsimple build/guest-bin/tap.sh
+build_tree "$scratch/xor" VSIMPLE driver build/guest-bin/vsimple build/guest-bin/tap.sh \
+	host-tests
 # the whole copy must build: driver, host tools and tests, guest programs
 build_tree "$scratch/virtio-$gen" "V${gen^^}" driver tools host-tests guest-bin
 echo "$stamp" > "$scratch/stamp"
