@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the two scratch trees that make check tests besides this one:
-#   build/scratch/xor         this tree with docs/extending/xor-op.patch and
-#                             serial-feature.patch applied
+#   build/scratch/xor         this tree with docs/extending/xor-op.patch,
+#                             serial-feature.patch and ctrl-queue.patch applied
 #   build/scratch/virtio-foo  `vm/targets/new-device.sh foo 62`'s copy of this tree
 #                             (bar 61 in a copy that is itself foo or 62)
 # Each gets its driver, programs and guest initramfs, and one QEMU holds
@@ -55,7 +55,7 @@ rm -f "$scratch/stamp"
 # The guide's worked examples, applied as a reader would, in its order.
 mkdir -p "$tmp/xor"
 vm/tree-files.sh | tar -cf - -T - | tar -C "$tmp/xor" -xf -
-(cd "$tmp/xor" && for p in xor-op serial-feature; do
+(cd "$tmp/xor" && for p in xor-op serial-feature ctrl-queue; do
 	patch -p1 -s --no-backup-if-mismatch < "docs/extending/$p.patch" || exit
 done)
 sync_tree "$tmp/xor" "$scratch/xor"
