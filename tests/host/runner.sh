@@ -276,6 +276,19 @@ check "run-guest: QEMU's stderr waits for the console's line to end" \
 	bash -c 'tr -d "\r" <<<"$1" | grep -qx "ok 1 - the first half and the second" &&
 		grep -qx "qemu: a QEMU warning" <<<"$1" && grep -q "^exit 0$" <<<"$1"' _ "$out"
 
+# a kernel's stall report asks QMP for the vCPUs' state: a QEMU whose QMP
+# does not answer costs the report, not the run; a test that prints such
+# a line itself asks nothing
+fake stall-qemu '[ "$1" != -version ] || exit 0
+printf "VSIMPLE-READY fake\r\nBUG: soft lockup - printed by a test\r\n"
+printf "[   30.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s!\r\n"
+printf "VSIMPLE-EXIT=0\r\n"'
+out=$(timeout 60 "$top/vm/boot/run-guest.py" --qemu "$tmp/stall-qemu" --kernel "$tmp/kernel" \
+	--initrd "$tmp/initrd" --accel tcg --timeout 40 "$tmp/job.sh" 2>&1; echo "exit $?")
+check "run-guest: a stall report without QMP says so and the run ends as the guest said" \
+	bash -c 'grep -q "no vCPU state" <<<"$1" && grep -q "^exit 0$" <<<"$1" &&
+		[ "$(grep -c "no vCPU state" <<<"$1")" -eq 1 ]' _ "$out"
+
 # TCG's vCPU threads: one under QEMU 7.2 (its multi-threaded TCG wedges on
 # cross-vCPU code patching: tests/guest/text_poke.sh), several from 10
 accel_for() {	# accel_for VERSION: the -accel run-guest gives that QEMU
@@ -288,4 +301,8 @@ printf "VSIMPLE-READY fake\r\nVSIMPLE-EXIT=0\r\n"'
 check "run-guest: QEMU 7.2 runs TCG's vCPUs in one thread" test "$(accel_for 7.2.22)" = tcg,thread=single
 check "run-guest: QEMU 10.0 runs them in a thread each" test "$(accel_for 10.0.2)" = tcg,thread=multi
 check "run-guest: VSIMPLE_TCG_THREAD overrides" test "$(VSIMPLE_TCG_THREAD=multi accel_for 7.2.22)" = tcg,thread=multi
+out=$(VSIMPLE_TCG_THREAD=many timeout 60 "$top/vm/boot/run-guest.py" --qemu "$tmp/ver-qemu" \
+	--kernel "$tmp/kernel" --initrd "$tmp/initrd" --accel tcg --timeout 30 "$tmp/job.sh" 2>&1; echo "exit $?")
+check "run-guest: a VSIMPLE_TCG_THREAD that is neither is an error that says so (125)" \
+	bash -c 'grep -q "VSIMPLE_TCG_THREAD must be single or multi" <<<"$1" && grep -q "^exit 125$" <<<"$1"' _ "$out"
 tap_done

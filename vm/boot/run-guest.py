@@ -58,8 +58,7 @@ HOST_REQ_RE = re.compile(rb"VSIMPLE-QMP (\{.*\})")
 HOST_CMD_RE = re.compile(rb"VSIMPLE-HOST ([a-z-]+ [A-Za-z0-9_.-]+)")
 # the kernel saying a CPU stopped making progress: the vCPUs' state is
 # recorded then, while it still shows who waits for whom
-STALL_RE = re.compile(rb"BUG: soft lockup|rcu: INFO: rcu_\w+ (self-)?detected"
-                      rb"|blocked for more than \d+ seconds")
+STALL_RE = re.compile(rb"BUG: soft lockup|rcu: INFO: rcu_\w+ (self-)?detected")
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -133,7 +132,9 @@ def host_backtraces(pid):
         return []
     try:
         out = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx",
-                              "-ex", "thread apply all bt 12"],
+                              "-iex", "set debuginfod enabled off",
+                              "-ex", "thread apply all bt 12",
+                              "-ex", "detach"],
                              stdin=subprocess.DEVNULL, capture_output=True,
                              timeout=60, text=True, errors="replace").stdout
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -157,7 +158,7 @@ def vcpu_report(monitor):
             for line in hmp(monitor, "info lapic %d" % n).splitlines():
                 if re.match(r"\s*(LVTT|Timer|ICR|ISR|IRR|PPR|TPR)", line):
                     out.append("  CPU %d %s" % (n, line.strip()))
-    except (OSError, ValueError, KeyError, ConnectionError) as e:
+    except (OSError, ValueError, KeyError) as e:
         out.append("no vCPU state: %s" % e)
     return out
 
@@ -173,6 +174,9 @@ def accel_arg(qemu, accel):
     if accel != "tcg":
         return accel
     thread = os.environ.get("VSIMPLE_TCG_THREAD")
+    if thread and thread not in ("single", "multi"):
+        raise ValueError("VSIMPLE_TCG_THREAD must be single or multi, not %r"
+                         % thread)
     if not thread:
         try:
             version = subprocess.run([qemu, "-version"], capture_output=True,
@@ -322,11 +326,20 @@ def run(opts):
                 m = EXIT_RE.search(line)
                 if m and status is None:
                     status = int(m.group(1))
-                if not stalled and STALL_RE.search(line):
+                # the kernel's own report, not a test printing one
+                if (not stalled and KERNEL_LINE_RE.match(line) and
+                        STALL_RE.search(line)):
                     stalled = True
-                    if monitor is None:
-                        monitor = qmp.Monitor(qmp_path)
-                    for text in vcpu_report(monitor) + host_backtraces(proc.pid):
+                    try:
+                        # its own connection: a command that timed out
+                        # must not leave the guest's QMP requests a reply
+                        # behind
+                        report = qmp.Monitor(qmp_path, timeout=10)
+                        texts = vcpu_report(report)
+                        report.close()
+                    except (OSError, ValueError) as e:  # timeouts too
+                        texts = ["no vCPU state: %s" % e]
+                    for text in texts + host_backtraces(proc.pid):
                         qemu_err.hold(text)
             qemu_err.flush(buf == b"")
     finally:
@@ -336,12 +349,17 @@ def run(opts):
             qmp_log.close()
         if console:
             console.close()
+        # stderr read to its end first: QEMU blocked on a full pipe (an
+        # ASan report at exit) would never exit
+        qemu_err.read_all()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         qemu_err.read_all()
+        if buf and qemu_err.lines:
+            sys.stdout.buffer.write(b"\n")     # the console's last line ended
         qemu_err.flush(True)
         if backends and backends.stop() and status == 0:
             status = 1          # the guest passed, a backend did not
