@@ -289,6 +289,19 @@ check "run-guest: a stall report without QMP says so and the run ends as the gue
 	bash -c 'grep -q "no vCPU state" <<<"$1" && grep -q "^exit 0$" <<<"$1" &&
 		[ "$(grep -c "no vCPU state" <<<"$1")" -eq 1 ]' _ "$out"
 
+# a CPU stuck past VSIMPLE_LOCKUP_KILL ends the run then, as a timeout,
+# not at the job's timeout
+fake wedge-qemu '[ "$1" != -version ] || exit 0
+printf "VSIMPLE-READY fake\r\n[   50.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 45s!\r\n"
+printf "[   80.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 130s!\r\n"
+exec sleep 60'
+out=$(SECONDS=0; VSIMPLE_LOCKUP_KILL=100 timeout 90 "$top/vm/boot/run-guest.py" --qemu "$tmp/wedge-qemu" \
+	--kernel "$tmp/kernel" --initrd "$tmp/initrd" --accel tcg --timeout 50 "$tmp/job.sh" 2>&1
+	echo "exit $? after $SECONDS s")
+check "run-guest: a CPU stuck 130 s (limit 100) stops QEMU at once, as a timeout (124)" \
+	bash -c 'grep -q "stuck for 130s (VSIMPLE_LOCKUP_KILL 100s)" <<<"$1" &&
+		grep -Eq "^exit 124 after ([0-9]|[1-3][0-9]) s$" <<<"$1"' _ "$out"
+
 # TCG's vCPU threads: one under QEMU 7.2 (its multi-threaded TCG wedges on
 # cross-vCPU code patching: tests/guest/text_poke.sh), several from 10
 accel_for() {	# accel_for VERSION: the -accel run-guest gives that QEMU

@@ -28,7 +28,9 @@ console is appended to), VSIMPLE_TCG_THREAD (single|multi: TCG's vCPU
 threads; default single under QEMU before 10, see accel_arg()).  A
 kernel report of a stalled CPU (soft lockup, RCU stall) puts the vCPUs'
 registers, local APICs and QEMU's thread backtraces (gdb) in the log,
-between console lines like QEMU's own stderr ("qemu: ...").  A guest whose console showed nothing but kernel
+between console lines like QEMU's own stderr ("qemu: ...").  A CPU
+reported stuck for VSIMPLE_LOCKUP_KILL seconds (default 120, times the
+scale; 0: never) stops QEMU then, as a timeout (124).  A guest whose console showed nothing but kernel
 lines within VSIMPLE_BOOT_TIMEOUT seconds (default 60), so no userspace
 ran, is killed and booted again, once: a kernel wedged under TCG before
 any job ran.
@@ -59,6 +61,9 @@ HOST_CMD_RE = re.compile(rb"VSIMPLE-HOST ([a-z-]+ [A-Za-z0-9_.-]+)")
 # the kernel saying a CPU stopped making progress: the vCPUs' state is
 # recorded then, while it still shows who waits for whom
 STALL_RE = re.compile(rb"BUG: soft lockup|rcu: INFO: rcu_\w+ (self-)?detected")
+# a CPU stuck this long does not come back: QEMU is stopped then, not at
+# the job's timeout (seen: 220 s stuck, then 80 s more to the timeout)
+LOCKUP_RE = re.compile(rb"BUG: soft lockup - CPU#\d+ stuck for (\d+)s")
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -248,6 +253,7 @@ def run(opts):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     qemu_err = QemuStderr(proc.stderr)
     stalled = False
+    wedged = None
     monitor = None
     status = None
     deadline = time.monotonic() + opts.timeout
@@ -271,6 +277,12 @@ def run(opts):
                 break
             if left <= 0:
                 say("timeout after %ds: killing QEMU" % opts.timeout)
+                status = 124
+                proc.kill()
+                break
+            if wedged:
+                say("a CPU stuck for %ss (VSIMPLE_LOCKUP_KILL %ds): the guest"
+                    " will not recover; killing QEMU" % (wedged, opts.lockup_kill))
                 status = 124
                 proc.kill()
                 break
@@ -326,6 +338,10 @@ def run(opts):
                 m = EXIT_RE.search(line)
                 if m and status is None:
                     status = int(m.group(1))
+                m = LOCKUP_RE.search(line)
+                if (m and opts.lockup_kill and KERNEL_LINE_RE.match(line) and
+                        int(m.group(1)) >= opts.lockup_kill):
+                    wedged = int(m.group(1))
                 # the kernel's own report, not a test printing one
                 if (not stalled and KERNEL_LINE_RE.match(line) and
                         STALL_RE.search(line)):
@@ -439,6 +455,8 @@ def main():
         p.error("no such file: %s" % opts.file)
     opts.boot_timeout = int(float(os.environ.get("VSIMPLE_BOOT_TIMEOUT") or 60) *
                             float(os.environ.get("VSIMPLE_TIMEOUT_SCALE") or 1))
+    opts.lockup_kill = int(float(os.environ.get("VSIMPLE_LOCKUP_KILL") or 120) *
+                           float(os.environ.get("VSIMPLE_TIMEOUT_SCALE") or 1))
     status = run(opts)
     if status == BOOT_HANG:
         # once: a second hang is reported as the failure it is
