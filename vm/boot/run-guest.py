@@ -30,10 +30,10 @@ kernel report of a stalled CPU (soft lockup, RCU stall) puts the vCPUs'
 registers, local APICs and QEMU's thread backtraces (gdb) in the log,
 between console lines like QEMU's own stderr ("qemu: ...").  A CPU
 reported stuck for VSIMPLE_LOCKUP_KILL seconds (default 120, times the
-scale; 0: never) stops QEMU then, as a timeout (124).  A guest whose console showed nothing but kernel
-lines within VSIMPLE_BOOT_TIMEOUT seconds (default 60), so no userspace
-ran, is killed and booted again, once: a kernel wedged under TCG before
-any job ran.
+scale; 0: never) stops QEMU then, as a timeout (124).  A guest whose
+console showed nothing but kernel lines within VSIMPLE_BOOT_TIMEOUT
+seconds (default 60), so no userspace ran, is killed and booted again,
+once: a kernel wedged under TCG before any job ran.
 """
 import argparse
 import json
@@ -275,14 +275,11 @@ def run(opts):
                 status = BOOT_HANG
                 proc.kill()
                 break
-            if left <= 0:
-                say("timeout after %ds: killing QEMU" % opts.timeout)
-                status = 124
-                proc.kill()
-                break
-            if wedged:
-                say("a CPU stuck for %ss (VSIMPLE_LOCKUP_KILL %ds): the guest"
-                    " will not recover; killing QEMU" % (wedged, opts.lockup_kill))
+            if left <= 0 or wedged:
+                why = ("timeout after %ds" % opts.timeout if left <= 0 else
+                       "a CPU stuck for %ss (VSIMPLE_LOCKUP_KILL %ds): the"
+                       " guest will not recover" % (wedged, opts.lockup_kill))
+                say(why + ": killing QEMU")
                 status = 124
                 proc.kill()
                 break
