@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The test runner behind `make check`: host tests, then guest tests, each
+# The test runner behind `make check`: host tests and guest tests, each
 # one TAP stream with one plan, read by TAP::Parser as prove reads it
 # (tests/lib/tap-count.pl; invalid TAP fails).  Starts with "# versions:" lines,
 # gives each suite a "# NAME: ... in N s" line, ends with "N passed, N
@@ -14,11 +14,13 @@
 # there fails (VSIMPLE_EXPECTED names another file).
 # VSIMPLE_SUITES="glob ..." runs only the suites it names (one that names
 # none is a failure).
+# VSIMPLE_JOBS=N: suites at a time (default: the cores, at most 4).  Each
+# runs under timeout in a process group of its own (so it cannot ask at
+# the terminal: sudo must not need a password).
 # VSIMPLE_BUDGET=SECONDS (from the start) or VSIMPLE_DEADLINE=EPOCH-SECOND
-# (the earlier wins; default none): a time budget for the whole run.  Each
-# suite then runs under timeout in a process group of its own (so it cannot
-# ask at the terminal: sudo must not need a password), is stopped when the
-# budget runs out, and the suites left count one failure each.
+# (the earlier wins; default none): a time budget for the whole run.  A
+# suite is stopped when the budget runs out, and the suites left count one
+# failure each.
 # VSIMPLE_MAX_TIMEOUTS=K (default 2, 0: never): after K suites in a row exit
 # 124 (vm/boot/run-guest.py's guest timeout), the rest are not run and count
 # one failure each.
@@ -45,12 +47,38 @@ guest_asan() {
 # (backend/, its ASan + UBSan build): docs/vhost-user.md
 vu() { guest --backend vhost-user "$@"; }
 
+# Suites start in this order, VSIMPLE_JOBS at a time (default: the cores,
+# at most 4), as earlier ones end: the longest come first, so that the
+# last to end are short.  Suites that write the same files share a --lock
+# and never run at the same time: tree (the tree's own build outputs: the
+# driver's objects, make install's), scratch (tests/scratch-trees.sh).
+# The suites run in a child bash: the helpers above go with them.
+export -f guest guest_asan vu
+
+# make install in a booted Debian guest with systemd (debootstrap root,
+# cached; root, through sudo); not guest-*: it brings its own kernel.
+# First with the module from DKMS: dkms and the kernel's headers in the
+# root, `dkms add` and `dkms install` in a chroot of it (its own gcc)
+suite --lock tree install-guest-dkms tests/install-guest.sh dkms
+suite --lock tree install-guest tests/install-guest.sh
+# docs/extending.md's XOR patch applied to a copy of the tree, and the copy
+# vm/targets/new-device.sh foo 62 makes: each built (with one QEMU of their
+# own, see tests/scratch-trees.sh) and tested, so neither can rot
+suite --lock scratch extending-example tests/extending.sh
+suite --lock scratch new-device tests/new-device.sh
+# 60 s of the device's fuzz target from the seeds (docs/fuzzing.md); its
+# QEMU build (libFuzzer, ASan + UBSan) adds about 10 min to a cold check
+suite fuzz-smoke tests/fuzz-smoke.sh
+# the runner itself, on fake suites (half a minute of waiting)
+suite host-runner tests/host/runner.sh
+suite qtest-asan-ubsan tests/qtest.sh
+# the seed's probe path, STEP 1..6, from a real trace; the 10f3 device unbound
+suite trace-probe-path vm/targets/trace.sh --check
 suite host-header build/host-tests/test_header
 # the protocol code the device and the backend share (common/), ASan + UBSan
 suite host-ops build/host-tests/test_ops
 # the vhost-user backend's host API without QEMU (ASan + UBSan build)
 suite host-backend build/backend/asan/test_host_api
-suite host-runner tests/host/runner.sh
 suite host-apt-sources tests/host/apt-src-entry.sh
 # scripts whose stdout is captured print only their result there (installs
 # stubbed); a missing tool is named
@@ -58,15 +86,11 @@ suite host-captured-stdout tests/host/captured-stdout.sh
 suite host-debug-log-check tests/host/debug-log-check.sh
 suite host-vsimple-cli tests/host/vsimple-cli.sh
 suite host-cxx-header tests/host/cxx-header.sh
-suite host-install tests/host/install.sh
+suite --lock tree host-install tests/host/install.sh
 # SPDX lines and licence texts; the docs' reading path and their links
 suite host-licence-docs tests/host/licence-docs.sh
-suite lint tests/lint.sh
+suite --lock tree lint tests/lint.sh
 suite device-props tests/device-props.sh
-suite qtest-asan-ubsan tests/qtest.sh
-# 60 s of the device's fuzz target from the seeds (docs/fuzzing.md); its
-# QEMU build (libFuzzer, ASan + UBSan) adds about 10 min to a cold check
-suite fuzz-smoke tests/fuzz-smoke.sh
 # the emulator setting every guest runs on (vm/boot/run-guest.py's -accel)
 suite guest-text-poke guest --timeout 120 tests/guest/text_poke.sh
 suite guest-skeleton guest --device virtio-simple-pci tests/guest/skeleton.sh
@@ -95,8 +119,6 @@ suite guest-small-rings guest --device virtio-simple-pci,queue-size=2 \
 suite guest-freeze guest --device virtio-simple-pci,id=vs0 build/guest-bin/lifecycle_test freeze
 suite guest-two-devices guest --device virtio-simple-pci,label=alpha \
 	--device virtio-simple-pci,label=beta tests/guest/two_devices.sh
-# the seed's probe path, STEP 1..6, from a real trace; the 10f3 device unbound
-suite trace-probe-path vm/targets/trace.sh --check
 suite guest-packed-ring guest --device virtio-simple-pci,packed=on tests/guest/skeleton.sh packed
 # The guest suites that exercise the device, again with the device served
 # by the vhost-user backend; same tests, same counts (packed rings aside:
@@ -127,16 +149,5 @@ suite guest-vu-backend-failure vu --device virtio-simple-pci,id=vs0 \
 suite guest-vu-host-api vu --backend-bin build/backend/asan/vhost-user-simple-kv \
 	--backend-arg=--set=greeting=hello --device virtio-simple-pci \
 	build/guest-bin/kv_test
-# make install in a booted Debian guest with systemd (debootstrap root,
-# cached; root, through sudo); not guest-*: it brings its own kernel
-suite install-guest tests/install-guest.sh
-# the same with the module from DKMS: dkms and the kernel's headers in the
-# root, `dkms add` and `dkms install` in a chroot of it (its own gcc)
-suite install-guest-dkms tests/install-guest.sh dkms
-# docs/extending.md's XOR patch applied to a copy of the tree, and the copy
-# vm/targets/new-device.sh foo 62 makes: each built (with one QEMU of their
-# own, see tests/scratch-trees.sh) and tested, so neither can rot
-suite extending-example tests/extending.sh
-suite new-device tests/new-device.sh
 
 runner_summary

@@ -14,7 +14,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the run around this one (and make) may have set these
 unset VSIMPLE_SUITES VSIMPLE_BUDGET VSIMPLE_DEADLINE VSIMPLE_MAX_TIMEOUTS \
-	VSIMPLE_SUITE_CHECK VSIMPLE_TEST_LOGS VSIMPLE_KVER VSIMPLE_KERNEL VSIMPLE_QEMU
+	VSIMPLE_SUITE_CHECK VSIMPLE_TEST_LOGS VSIMPLE_KVER VSIMPLE_KERNEL VSIMPLE_QEMU \
+	VSIMPLE_JOBS
 
 # fake NAME SH: an executable $tmp/NAME that runs SH
 fake() {
@@ -30,12 +31,9 @@ marker=vsimple-runner-hang-$$
 ln -s "$(command -v sleep)" "$tmp/$marker"
 fake hang "\"$tmp/$marker\" 600 & wait"
 
-# runner OUT [VAR=VALUE...] < SUITE-LINES: a run.sh of those lines between
-# runner.sh's start and summary, run in $tmp with VARs; the output in
-# $tmp/OUT.out, the status returned
-runner() {
-	local out=$tmp/$1.out
-	shift
+# script < SUITE-LINES: $tmp/run.sh, those lines between runner.sh's start
+# and summary
+script() {
 	{
 		echo ". '$top/tests/lib/runner.sh'"
 		echo 'runner_start'
@@ -43,9 +41,19 @@ runner() {
 		cat
 		echo 'runner_summary'
 	} > "$tmp/run.sh"
+}
+
+# runner OUT [VAR=VALUE...] < SUITE-LINES: a run.sh of those lines between
+# runner.sh's start and summary, run in $tmp with VARs (one suite at a
+# time unless they set VSIMPLE_JOBS); the output in $tmp/OUT.out, the
+# status returned
+runner() {
+	local out=$tmp/$1.out
+	shift
+	script
 	# --foreground: in this script's process group, so stopping this script
 	# (a budget around it) stops the fake run, which stops its suite
-	(cd "$tmp" && env "$@" timeout --foreground 120 bash run.sh) > "$out" 2>&1
+	(cd "$tmp" && env VSIMPLE_JOBS=1 "$@" timeout --foreground 120 bash run.sh) > "$out" 2>&1
 }
 
 # has OUT REGEX: a line of OUT's output matches REGEX (else shows it all)
@@ -70,9 +78,21 @@ check "a failing suite: exit status non-zero" test $? -ne 0
 check "a failing suite: the summary" last mixed "2 passed, 1 failed, 1 skipped"
 check "a time line per suite (pass)" has mixed '^# pass: 1 passed, 0 failed, 1 skipped in [0-9]+ s$'
 check "a time line per suite (fail)" has mixed '^# fail: 1 passed, 1 failed, 0 skipped in [0-9]+ s$'
-check "the total time line" has mixed '^# total: [0-9]+ s for 2 suites$'
+check "the total time line" has mixed '^# total: [0-9]+ s for 2 suites, 1 at a time$'
 check "versions header: five lines" test "$(grep -c '^# versions: ' "$tmp/mixed.out")" -eq 5
 check "versions header: no guest.env, unknown QEMU" has mixed '^# versions: QEMU: unknown$'
+
+# no_hang_left: no process of a ./hang suite is left (their TERM is sent:
+# wait for the exit, at most 10 s, not a fixed time; the [h] keeps
+# pidwait's own timeout out of the match; zombies are dead); any left are
+# killed, for the next checks
+no_hang_left() {
+	local left
+	timeout 10 pidwait -f "${marker/hang/[h]ang}"
+	left=$(pgrep -f -r D,R,S,T "${marker/hang/[h]ang}")
+	# shellcheck disable=SC2086 # pids, one a word
+	[ -z "$left" ] || { kill $left; return 1; }
+}
 
 # (c) the budget: the hanging suite and its child stopped, the rest not
 # run; the first suite, a function, runs through timeout too
@@ -92,13 +112,7 @@ check "budget: the hanging suite stopped" has budget '^ *not ok - hang stopped: 
 check "budget: the next suites not run" has budget '^not ok - fail not run: the time budget ran out$'
 check "budget: the last suite not run" has budget '^not ok - pass2 not run: the time budget ran out$'
 check "budget: the summary, last" last budget "1 passed, 3 failed, 1 skipped"
-# its TERM is sent: wait for the exit (at most 10 s), not a fixed time;
-# the [h] keeps pidwait's own timeout out of the match; zombies are dead
-timeout 10 pidwait -f "${marker/hang/[h]ang}"
-left=$(pgrep -f -r D,R,S,T "${marker/hang/[h]ang}")
-check "budget: no process of the hanging suite left" test -z "$left"
-# shellcheck disable=SC2086 # pids, one a word
-[ -z "$left" ] || kill $left
+check "budget: no process of the hanging suite left" no_hang_left
 
 # (d) guest timeouts (124) in a row stop the run, with or without a budget
 runner timeouts <<'EOF'
@@ -117,7 +131,7 @@ suite pass ./pass
 suite guest-b ./guest-timeout
 suite pass2 ./pass
 EOF
-check "timeouts apart, under a budget: every suite runs" has apart '^# total: [0-9]+ s for 4 suites$'
+check "timeouts apart, under a budget: every suite runs" has apart '^# total: [0-9]+ s for 4 suites, 1 at a time$'
 check "timeouts apart: the summary" last apart "2 passed, 2 failed, 2 skipped"
 
 # (e) VSIMPLE_SUITES: the others neither run nor counted; matching none fails
@@ -226,6 +240,72 @@ runner unlisted VSIMPLE_EXPECTED="$tmp/expected" <<< 'suite other ./other'
 check "expected counts: a suite with no line fails" has unlisted \
 	"^ *not ok - other has no expected counts in $tmp/expected"
 check "expected counts: no line, exit status non-zero" last unlisted "1 passed, 1 failed, 0 skipped"
+
+# (h) VSIMPLE_JOBS: suites side by side, each one's lines shown together;
+# suites that share a lock never side by side; the budget and a TERM stop
+# every suite running.  meet ME OTHER passes only when OTHER starts while
+# it runs (it waits 10 s at most); apart ME OTHER only when OTHER does not
+# run in its second.
+fake meet 'touch "on-$1"; n=0
+while [ ! -e "on-$2" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+if [ -e "on-$2" ]; then echo "ok 1 - $2 beside $1"; else echo "not ok 1 - $2 never beside $1"; fi
+echo 1..1; sleep 0.5; rm -f "on-$1"'
+fake apart 'touch "on-$1"; n=0
+while [ ! -e "on-$2" ] && [ $n -lt 10 ]; do sleep 0.1; n=$((n + 1)); done
+if [ -e "on-$2" ]; then echo "not ok 1 - $2 beside $1"; else echo "ok 1 - $2 not beside $1"; fi
+echo 1..1; rm -f "on-$1"'
+runner jobs VSIMPLE_JOBS=2 <<'EOF'
+suite meet-a ./meet a b
+suite meet-b ./meet b a
+EOF
+check "VSIMPLE_JOBS=2: two suites side by side" last jobs "2 passed, 0 failed, 0 skipped"
+check "VSIMPLE_JOBS=2: said in the total line" has jobs '^# total: [0-9]+ s for 2 suites, 2 at a time$'
+# together OUT NAME: NAME's header, its check and its time line in a row
+together() {
+	grep -A2 -x "=== $2" "$tmp/$1.out" | sed -n 2,3p | tr '\n' '|' |
+		grep -Eq "^  ok 1 - [ab] beside [ab]\|# $2: 1 passed, 0 failed, 0 skipped in [0-9]+ s\|$" ||
+		{ cat "$tmp/$1.out"; return 1; }
+}
+check "VSIMPLE_JOBS=2: each suite's lines together (a)" together jobs meet-a
+check "VSIMPLE_JOBS=2: each suite's lines together (b)" together jobs meet-b
+runner locks VSIMPLE_JOBS=2 <<'EOF'
+suite --lock x apart-c ./apart c d
+suite --lock x apart-d ./apart d c
+suite --lock x meet-e ./meet e f
+suite --lock y meet-f ./meet f e
+EOF
+check "VSIMPLE_JOBS=2: suites with a lock in common one at a time, others beside them" \
+	last locks "4 passed, 0 failed, 0 skipped"
+t0=$EPOCHSECONDS
+runner budget2 VSIMPLE_JOBS=2 VSIMPLE_BUDGET=3 <<'EOF'
+suite hang ./hang
+suite hang2 ./hang
+suite pass ./pass
+EOF
+took=$((EPOCHSECONDS - t0))
+check "VSIMPLE_JOBS=2, budget: stopped in $took s (budget 3 s)" test "$took" -le 15
+stopped() { [ "$(grep -Ec '^ *not ok - hang2? stopped: the time budget ran out' "$tmp/budget2.out")" -eq 2 ]; }
+check "VSIMPLE_JOBS=2, budget: both hanging suites stopped" stopped
+check "VSIMPLE_JOBS=2, budget: the rest not run" has budget2 '^not ok - pass not run: the time budget ran out$'
+check "VSIMPLE_JOBS=2, budget: the summary" last budget2 "0 passed, 3 failed, 0 skipped"
+check "VSIMPLE_JOBS=2, budget: no process of the hanging suites left" no_hang_left
+# TERM to the runner (no budget): the suites run in process groups of
+# their own, which it must stop itself
+script <<'EOF'
+suite hang ./hang
+suite hang2 ./hang
+EOF
+(cd "$tmp" && VSIMPLE_JOBS=2 exec bash run.sh > term.out 2>&1) &
+rp=$! n=0
+while [ "$(pgrep -fc "${marker/hang/[h]ang}")" -lt 2 ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+check "TERM: both suites started" test "$(pgrep -fc "${marker/hang/[h]ang}")" -eq 2
+kill -TERM "$rp"
+wait "$rp"
+check "TERM: the runner ends as TERM ends it (143)" test $? -eq 143
+check "TERM: no process of either suite left" no_hang_left
 
 # the versions header from build/guest.env, as vm/boot/run-guest.py reads it
 fake qemu 'echo "QEMU emulator version 9.9.9"; echo "Copyright"'

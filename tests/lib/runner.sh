@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # The machinery of tests/run.sh, sourced; functions only.  runner_start,
-# runner_versions, one `suite NAME CMD...` per suite, runner_summary (its
-# status is the run's).  Works from any directory: logs go to
+# runner_versions, one `suite NAME CMD...` per suite (queued), runner_summary
+# (runs the queue, VSIMPLE_JOBS at a time; its status is the run's).  Works from any directory: logs go to
 # VSIMPLE_TEST_LOGS (default build/test-logs), settings come from
 # build/guest.env, both relative to the current directory.
 
@@ -13,13 +13,23 @@ runner_start() {
 	suite_check=${VSIMPLE_SUITE_CHECK:-}
 	mkdir -p "$logs"
 	passed=0 failed=0 skipped=0
-	started=$EPOCHSECONDS ran=0 picked=0 streak=0 stop_why="" suite_pid=""
-	for v in VSIMPLE_BUDGET VSIMPLE_DEADLINE VSIMPLE_MAX_TIMEOUTS; do
+	started=$EPOCHSECONDS ran=0 picked=0 streak=0 stop_why=""
+	# the queue (suite) and the suites running (pid -> queue index)
+	q_name=() q_lock=() q_cmd=() q_t0=()
+	declare -gA job_of=()
+	for v in VSIMPLE_BUDGET VSIMPLE_DEADLINE VSIMPLE_MAX_TIMEOUTS VSIMPLE_JOBS; do
 		[[ ${!v:-0} =~ ^[0-9]+$ ]] && continue
 		echo "$0: $v='${!v}' is not a whole number" >&2
 		exit 2
 	done
 	max_timeouts=$((10#${VSIMPLE_MAX_TIMEOUTS:-2}))
+	# suites at a time: a guest under TCG keeps one core busy (QEMU 7.2's
+	# single vCPU thread), a build both; at most 4 by default (memory)
+	jobs=$((10#${VSIMPLE_JOBS:-0}))
+	if [ "$jobs" -eq 0 ]; then
+		jobs=$(nproc 2>/dev/null || echo 1)
+		[ "$jobs" -le 4 ] || jobs=4
+	fi
 	# beside this file, wherever the run is
 	tap_count=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tap-count.pl
 	# what each suite must report (runner_expected); none in a directory
@@ -93,50 +103,6 @@ runner_expected() {
 	fi
 }
 
-# runner_signal SIG: the runner is told to stop; under a budget the suite
-# has a process group of its own, which a terminal's ^C does not reach
-runner_signal() {
-	[ -n "$suite_pid" ] && kill -TERM "$suite_pid" 2>/dev/null && wait "$suite_pid"
-	trap - "$1"
-	kill -"$1" $$
-}
-
-# runner_exec LOG CMD...: CMD's output to LOG, its status returned; under a
-# budget through timeout, which stops CMD's whole process group (QEMU too)
-runner_exec() {
-	local log=$1 rc left
-	shift
-	if [ -z "$deadline" ]; then
-		"$@" > "$log" 2>&1
-		return
-	fi
-	# timeout runs programs: a function (guest) goes through a child bash
-	if declare -F "$1" > /dev/null; then
-		export -f "${1?}"
-		set -- bash -c '"$@"' "$1" "$@"
-	fi
-	left=$((deadline - EPOCHSECONDS))
-	[ "$left" -ge 1 ] || left=1	# 0 would mean no limit at all
-	timeout --kill-after=10 "$left" "$@" > "$log" 2>&1 &
-	suite_pid=$!
-	trap 'runner_signal INT' INT
-	trap 'runner_signal TERM' TERM
-	trap 'runner_signal HUP' HUP
-	wait "$suite_pid"
-	rc=$?
-	trap - INT TERM HUP
-	suite_pid=""
-	return "$rc"
-}
-
-# suite NAME CMD...: run CMD, show its checks and count them as prove would
-# (tests/lib/tap-count.pl, TAP::Parser).  A suite fails as a whole (one
-# failure) when it exits non-zero without a failed check, when it reports
-# no check at all, or when its output is no valid TAP (one plan, "1..N",
-# that its checks meet, numbered in order): a crash half-way must not
-# pass.  "ok N - ... # SKIP why" counts as skipped.  Once the budget is out
-# or too many suites timed out in a row, the rest are not run, one failure
-# each.
 # runner_selected NAME: whether VSIMPLE_SUITES="glob ..." (development)
 # names suite NAME; every suite is when it is unset.
 runner_selected() {
@@ -167,24 +133,82 @@ runner_root_up_front() {
 	echo "#$need: not root and sudo needs a password: they will fail (run as root, or sudo -v first)"
 }
 
+# runner_signal SIG: the runner is told to stop.  Each suite runs in a
+# process group of its own (timeout's), which a terminal's ^C does not
+# reach: stop them all, then stop as SIG would.
+runner_signal() {
+	local pid
+	for pid in "${!job_of[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	wait
+	trap - "$1"
+	kill -"$1" $$
+}
+
+# suite [--lock NAME]... NAME CMD...: queue CMD as suite NAME.  Suites that
+# name the same lock never run at the same time (they write the same files:
+# the tree's own build outputs, a scratch tree).
 suite() {
-	local name=$1; shift
-	local log="$logs/$name.log" rc p f s n counts bad uncounted="" why="" t0=$EPOCHSECONDS
+	local lock=" "
+	while [ "$1" = --lock ]; do lock="$lock$2 "; shift 2; done
+	local name=$1
+	shift
 	runner_selected "$name" || return 0
 	picked=$((picked + 1))
-	if [ -z "$stop_why" ] && [ -n "$deadline" ] && [ "$EPOCHSECONDS" -ge "$deadline" ]; then
-		stop_why="the time budget ran out"
-	fi
-	if [ -n "$stop_why" ]; then
-		echo "not ok - $name not run: $stop_why"
-		failed=$((failed + 1))
+	q_name+=("$name") q_lock+=("$lock") q_cmd+=("$(printf '%q ' "$@")")
+}
+
+# runner_pick: the index of the first queued suite whose locks no running
+# suite holds, taken off the queue; fails when there is none
+runner_pick() {
+	local i j held=" " lock ok
+	for j in "${job_of[@]}"; do held="$held${q_lock[j]# }"; done
+	for i in "${!pending[@]}"; do
+		ok=1
+		for lock in ${q_lock[pending[i]]}; do
+			[[ $held == *" $lock "* ]] && ok=0
+		done
+		[ "$ok" -eq 1 ] || continue
+		pick=${pending[i]}
+		pending=("${pending[@]:0:i}" "${pending[@]:i+1}")
 		return 0
+	done
+	return 1
+}
+
+# runner_launch I: start queued suite I in the background, its output to
+# its log, through timeout: a process group of its own, stopped as a whole
+# (QEMU too) when the budget runs out (no limit without one)
+runner_launch() {
+	local i=$1 log="$logs/${q_name[$1]}.log" left=0
+	eval "set -- ${q_cmd[i]}"
+	# timeout runs programs: a function (guest) goes through a child bash
+	if declare -F "$1" > /dev/null; then
+		export -f "${1?}"
+		set -- bash -c '"$@"' "$1" "$@"
 	fi
-	echo "=== $name"
-	ran=$((ran + 1))
+	if [ -n "$deadline" ]; then
+		left=$((deadline - EPOCHSECONDS))
+		[ "$left" -ge 1 ] || left=1	# 0 would mean no limit at all
+	fi
 	rm -f "$log.console"
-	VSIMPLE_CONSOLE_LOG=${suite_check:+$log.console} runner_exec "$log" "$@"
-	rc=$?
+	VSIMPLE_CONSOLE_LOG=${suite_check:+$log.console} \
+		timeout --kill-after=10 "$left" "$@" > "$log" 2>&1 &
+	job_of[$!]=$i
+	q_t0[i]=$EPOCHSECONDS
+	ran=$((ran + 1))
+}
+
+# runner_finish I RC: show suite I's checks and count them as prove would
+# (tests/lib/tap-count.pl, TAP::Parser).  A suite fails as a whole (one
+# failure) when it exits non-zero without a failed check, when it reports
+# no check at all, or when its output is no valid TAP (one plan, "1..N",
+# that its checks meet, numbered in order): a crash half-way must not
+# pass.  "ok N - ... # SKIP why" counts as skipped.  Its lines come
+# together, whatever else ran beside it.
+runner_finish() {
+	local i=$1 rc=$2 name=${q_name[$1]}
+	local log="$logs/$name.log" p f s n counts bad uncounted="" why=""
+	echo "=== $name"
 	tr -d '\r' < "$log" | grep -E '^(not )?ok [0-9]+|^#' | sed 's/^/  /'
 	# "PASSED FAILED SKIPPED CHECKS", then why the TAP is invalid, if it is
 	if ! counts=$(perl "$tap_count" "$log" 2>&1); then
@@ -229,17 +253,50 @@ suite() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
-	echo "# $name: $p passed, $f failed, $s skipped in $((EPOCHSECONDS - t0)) s"
+	echo "# $name: $p passed, $f failed, $s skipped in $((EPOCHSECONDS - q_t0[i])) s"
 }
 
-# runner_summary: the last line, "N passed, N failed, N skipped"; fails
-# when anything failed
+# runner_run: the queue, in its order, up to $jobs suites at a time, each
+# shown when it ends.  Once the budget is out or too many suites timed out
+# in a row, the rest are not run, one failure each.
+runner_run() {
+	local pending=() pick pid rc i
+	for i in "${!q_name[@]}"; do pending+=("$i"); done
+	trap 'runner_signal INT' INT
+	trap 'runner_signal TERM' TERM
+	trap 'runner_signal HUP' HUP
+	while :; do
+		while [ -z "$stop_why" ] && [ "${#job_of[@]}" -lt "$jobs" ] && runner_pick; do
+			if [ -n "$deadline" ] && [ "$EPOCHSECONDS" -ge "$deadline" ]; then
+				stop_why="the time budget ran out"
+				pending=("$pick" "${pending[@]}")
+				break
+			fi
+			runner_launch "$pick"
+		done
+		[ "${#job_of[@]}" -gt 0 ] || break
+		wait -n -p pid "${!job_of[@]}"
+		rc=$?
+		i=${job_of[$pid]}
+		unset "job_of[$pid]"
+		runner_finish "$i" "$rc"
+	done
+	trap - INT TERM HUP
+	for i in "${pending[@]}"; do
+		echo "not ok - ${q_name[i]} not run: $stop_why"
+		failed=$((failed + 1))
+	done
+}
+
+# runner_summary: runs the queue, then the last line, "N passed, N failed,
+# N skipped"; fails when anything failed
 runner_summary() {
+	runner_run
 	if [ -n "${VSIMPLE_SUITES:-}" ] && [ "$picked" -eq 0 ]; then
 		echo "not ok - VSIMPLE_SUITES='$VSIMPLE_SUITES' matched no suite"
 		failed=$((failed + 1))
 	fi
-	echo "# total: $((EPOCHSECONDS - started)) s for $ran suites"
+	echo "# total: $((EPOCHSECONDS - started)) s for $ran suites, $jobs at a time"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 }

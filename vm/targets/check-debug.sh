@@ -42,6 +42,9 @@ export VSIMPLE_TIMEOUT_SCALE=${VSIMPLE_TIMEOUT_SCALE:-4}
 export VSIMPLE_TEST_LOGS="$out/test-logs"
 export VSIMPLE_SUITE_CHECK="$VS_TOP/tests/debug/scan-debug-reports.sh"
 export VSIMPLE_SUITES=${VSIMPLE_SUITES:-guest-* trace-*}
+# one suite at a time (tests/run.sh runs as many as the cores): these
+# guests have not been measured side by side
+export VSIMPLE_JOBS=${VSIMPLE_JOBS:-1}
 # vm/targets/check-debug.sh CMD...: run CMD (make stress, make soak) on this
 # kernel instead of the suites
 [ $# -eq 0 ] || exec "$@"
