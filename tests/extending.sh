@@ -14,9 +14,10 @@ mkdir -p build/test-logs
 
 # the page's diff blocks, end to end
 quoted=$(awk '/^```diff$/ { on = 1; next } /^```$/ { on = 0 } on' docs/extending.md)
-patches="xor-op serial-feature ctrl-queue"
-out=$(diff <(printf '%s\n' "$quoted") <(for p in $patches; do cat "docs/extending/$p.patch"; done))
-tap_result $? "docs/extending.md quotes its patches ($patches) whole, in order" "$out"
+# docs/extending/series: the patches in the order they apply (quilt's file)
+patches=$(tr '\n' ' ' < docs/extending/series)
+out=$(diff <(printf '%s\n' "$quoted") <(for p in $patches; do cat "docs/extending/$p"; done))
+tap_result $? "docs/extending.md quotes its patches (${patches% }) whole, in order" "$out"
 
 out=$(grep -rn 'VIRTIO_SIMPLE_OP_' driver/ --include='*.[ch]')
 tap_result "$([ -z "$out" ]; echo $?)" "the driver names no op (why it needs no change)" "$out"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the two scratch trees that make check tests besides this one:
-#   build/scratch/xor         this tree with docs/extending/xor-op.patch,
-#                             serial-feature.patch and ctrl-queue.patch applied
+#   build/scratch/xor         this tree with docs/extending/'s patches
+#                             applied in the order of its series file
 #   build/scratch/virtio-foo  `vm/targets/new-device.sh foo 62`'s copy of this tree
 #                             (bar 61 in a copy that is itself foo or 62)
 # Each gets its driver, programs and guest initramfs, and one QEMU holds
@@ -55,9 +55,9 @@ rm -f "$scratch/stamp"
 # The guide's worked examples, applied as a reader would, in its order.
 mkdir -p "$tmp/xor"
 vm/tree-files.sh | tar -cf - -T - | tar -C "$tmp/xor" -xf -
-(cd "$tmp/xor" && for p in xor-op serial-feature ctrl-queue; do
-	patch -p1 -s --no-backup-if-mismatch < "docs/extending/$p.patch" || exit
-done)
+(cd "$tmp/xor" && while read -r p; do
+	patch -p1 -s --no-backup-if-mismatch < "docs/extending/$p" || exit
+done < docs/extending/series)
 sync_tree "$tmp/xor" "$scratch/xor"
 
 gen=foo gen_id=62
