@@ -143,6 +143,17 @@ matrix: guest-bin
 new-device:
 	vm/targets/new-device.sh "$(NAME)" "$(ID)" $(if $(DIR),"$(DIR)")
 
+# A cloud image's first boot installs the driver through DKMS
+# (docs/usage.md): the NoCloud seed in build/cloud/seed/, and the whole
+# way tried under the project's QEMU (VSIMPLE_CLOUD_IMAGE=FILE, or a
+# stand-in made by mmdebstrap)
+.PHONY: cloud-user-data cloud-try
+cloud-user-data:
+	vm/image/cloud-user-data.sh $(BUILD)/cloud/seed
+
+cloud-try: guest
+	vm/targets/cloud-try.sh
+
 # The seed's probe path, STEP 1..6, from a real kernel trace
 trace: guest
 	vm/targets/trace.sh

@@ -134,4 +134,22 @@ check "dkms built virtio-simple.ko for $kver" test -n "$built" -a \
 	"$(modinfo -F vermagic "$built" 2>/dev/null | cut -d' ' -f1)" = "$kver"
 check "make uninstall-dkms DESTDIR=..." m uninstall-dkms DESTDIR="$dk"
 check "it leaves no file" test -z "$(find "$dk" ! -type d)"
+
+# the cloud-init seed of docs/usage.md (make cloud-try boots it): the DKMS
+# source it carries is what install-dkms stages, its ECHO check is Python
+# that compiles, its commands name this version
+seed=$tmp/seed
+check "make cloud-user-data's script writes user-data and meta-data" \
+	"$top/vm/image/cloud-user-data.sh" "$seed"
+m install-dkms DESTDIR="$tmp/ref" && mkdir -p "$tmp/inline" &&
+	sed -n 's/^    content: \(H4sI.*\)$/\1/p' "$seed/user-data" | base64 -d | tar -C "$tmp/inline" -xzf -
+check "user-data carries the DKMS source install-dkms stages, whole" \
+	diff -r "$tmp/ref/usr/src/virtio-simple-$ver" "$tmp/inline/virtio-simple-$ver"
+sed -n '/^    content: |$/,/^runcmd:$/p' "$seed/user-data" | sed '1d;$d' | sed 's/^      //' > "$tmp/check.py"
+check "its ECHO check compiles (python3)" python3 -c 'import sys
+src = open(sys.argv[1]).read()
+assert "OP_ECHO" in src, "no check found in user-data"
+compile(src, "check", "exec")' "$tmp/check.py"
+check "its commands add and install virtio-simple/$ver" \
+	test "$(grep -cE "^  - \[dkms, (add|install), virtio-simple/$ver\]$" "$seed/user-data")" -eq 2
 tap_done
