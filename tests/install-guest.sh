@@ -27,16 +27,16 @@ case $how in
 make|dkms) ;;
 *) echo "usage: $0 [make|dkms]" >&2; exit 2 ;;
 esac
-# One root for both ways, so a cold run debootstraps once: the DKMS way's
+# One root for both ways, so a cold run bootstraps once: the DKMS way's
 # dkms (linux-kbuild's libraries too; the headers come from the release's
-# point updates or security suite, which debootstrap does not read) sits
+# point updates or security suite, which the root is not made from) sits
 # unused in the plain `make install` guest.
 extra=(dkms libelf1 libssl3)
 bail() { echo "not ok $((tap_n + 1)) - $*"; echo "1..$((tap_n + 1))"; exit 1; }
 
 start=$(date +%s)
 tar=$("$top/vm/image/make-systemd-root.sh" "${extra[@]}") ||
-	bail "the systemd root file system (debootstrap${extra[*]:+ with ${extra[*]}})"
+	bail "the systemd root file system (mmdebstrap${extra[*]:+ with ${extra[*]}})"
 kdir=$("$top/vm/fetch/fetch-kernel.sh") || bail "the distro kernel"
 # in the cache's file system, so the kernel's modules are hard links
 work=$(mktemp -d "$VS_CACHE/install-guest.XXXXXX")

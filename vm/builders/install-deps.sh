@@ -27,8 +27,9 @@ pkgs=(
 	# io_uring for libvsimple's asynchronous API and the guest tests
 	liburing-dev
 	# make install tested in a systemd guest (tests/install-guest.sh):
-	# its root file system, its disk image; dkms.conf built by dkms
-	debootstrap e2fsprogs dkms
+	# its root file system (mmdebstrap; make fresh-check's pristine root:
+	# debootstrap), its disk image; dkms.conf built by dkms
+	mmdebstrap debootstrap e2fsprogs dkms
 	# firmware for the guest (BIOS, -kernel boot option ROMs)
 	seabios qemu-system-data ipxe-qemu
 )

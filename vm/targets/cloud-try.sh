@@ -32,7 +32,7 @@ if [ -n "${VSIMPLE_CLOUD_IMAGE:-}" ]; then
 	cp --sparse=always "$VSIMPLE_CLOUD_IMAGE" "$work/disk"
 	boot=(-drive "file=$work/disk,if=virtio")
 else
-	vs_install_packages "mmdebstrap" mmdebstrap
+	vs_need_tool mmdebstrap mmdebstrap	# make deps installs it
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	pkgs=cloud-init,linux-image-cloud-amd64,ifupdown,isc-dhcp-client,netbase,ca-certificates,python3
 	key=$(echo "$codename $pkgs" | sha256sum | cut -c1-12)
