@@ -18,7 +18,9 @@
 #       the guest then uninstalls with `make uninstall-dkms ...`
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=HOME,VSIMPLE_CACHE,VSIMPLE_KVER "$0" "$@"
+# -n: the runner asks for the password up front (runner_root_up_front); a
+# suite runs in a process group of its own, where sudo could not ask
+[ "$(id -u)" -eq 0 ] || exec sudo -n --preserve-env=HOME,VSIMPLE_CACHE,VSIMPLE_KVER "$0" "$@"
 . "$top/tests/lib/tap.sh"
 . "$top/vm/lib.sh"
 kver=$(vs_kernel_version)

@@ -50,12 +50,12 @@ vu() { guest --backend vhost-user "$@"; }
 # Suites start in this order, VSIMPLE_JOBS at a time (default: the cores,
 # at most 4), as earlier ones end: the longest come first, so that the
 # last to end are short.  Suites that write the same files share a --lock
-# and never run at the same time: tree (the tree's own build outputs: the
-# driver's objects, make install's), scratch (tests/scratch-trees.sh).
+# and never run at the same time: tree (make install's outputs, build/kmod
+# and build/install), scratch (tests/scratch-trees.sh).
 # The suites run in a child bash: the helpers above go with them.
 export -f guest guest_asan vu
 
-# make install in a booted Debian guest with systemd (debootstrap root,
+# make install in a booted Debian guest with systemd (mmdebstrap root,
 # cached; root, through sudo); not guest-*: it brings its own kernel.
 # First with the module from DKMS: dkms and the kernel's headers in the
 # root, `dkms add` and `dkms install` in a chroot of it (its own gcc)
@@ -89,7 +89,7 @@ suite host-cxx-header tests/host/cxx-header.sh
 suite --lock tree host-install tests/host/install.sh
 # SPDX lines and licence texts; the docs' reading path and their links
 suite host-licence-docs tests/host/licence-docs.sh
-suite --lock tree lint tests/lint.sh
+suite lint tests/lint.sh
 suite device-props tests/device-props.sh
 # the emulator setting every guest runs on (vm/boot/run-guest.py's -accel)
 suite guest-text-poke guest --timeout 120 tests/guest/text_poke.sh

@@ -9,5 +9,6 @@ cd "$(dirname "$0")/.."
 find . \( -name .git -o -name build -o -name __pycache__ -o -name .tmp_versions \) -prune -o \
 	-type f ! \( -name '*.o' -o -name '*.ko' -o -name '*.ko.*' -o -name '*.mod' \
 	-o -name '*.mod.c' -o -name '*.cmd' -o -name '*.a' -o -name '*.so' -o -name '*.cpio' \
-	-o -name Module.symvers -o -name modules.order -o -name '.checkpatch-camelcase.*' \) \
+	-o -name Module.symvers -o -name modules.order -o -name '.checkpatch-camelcase.*' \
+	-o -name '.*.d' -o -name '.*.tmp' \) \
 	-print | sed 's|^\./||' | LC_ALL=C sort

@@ -150,6 +150,9 @@ check "its ECHO check compiles (python3)" python3 -c 'import sys
 src = open(sys.argv[1]).read()
 assert "OP_ECHO" in src, "no check found in user-data"
 compile(src, "check", "exec")' "$tmp/check.py"
+# $(uname -r) stays for the guest's shell: the guest's kernel, not ours
+check "it installs the running kernel's headers, named in the guest" \
+	grep -qF '"linux-headers-$(uname -r)"' "$seed/user-data"
 check "its commands add and install virtio-simple/$ver" \
 	test "$(grep -cE "^  - \[dkms, (add|install), virtio-simple/$ver\]$" "$seed/user-data")" -eq 2
 tap_done

@@ -118,7 +118,7 @@ runner_selected() {
 
 # runner_root_up_front NAME...: suites that re-run themselves through sudo.
 # Ask for the password now, at the start, not half an hour into a run
-# (under a budget a suite's stdin is /dev/null and sudo could not ask);
+# (a suite runs in a process group of its own, where sudo cannot ask);
 # without a terminal, say at once that those suites will fail.
 runner_root_up_front() {
 	local name need=""
@@ -191,6 +191,8 @@ runner_launch() {
 		[ "$left" -ge 1 ] || left=1	# 0 would mean no limit at all
 	fi
 	rm -f "$log.console"
+	# one at a time, the header says what runs now
+	[ "$jobs" -gt 1 ] || echo "=== ${q_name[i]}"
 	VSIMPLE_CONSOLE_LOG=${suite_check:+$log.console} \
 		timeout --kill-after=10 "$left" "$@" > "$log" 2>&1 &
 	job_of[$!]=$i
@@ -204,11 +206,12 @@ runner_launch() {
 # no check at all, or when its output is no valid TAP (one plan, "1..N",
 # that its checks meet, numbered in order): a crash half-way must not
 # pass.  "ok N - ... # SKIP why" counts as skipped.  Its lines come
-# together, whatever else ran beside it.
+# together, whatever else ran beside it (with its header, "=== NAME",
+# unless suites run one at a time: then that came when it started).
 runner_finish() {
 	local i=$1 rc=$2 name=${q_name[$1]}
 	local log="$logs/$name.log" p f s n counts bad uncounted="" why=""
-	echo "=== $name"
+	[ "$jobs" -eq 1 ] || echo "=== $name"
 	tr -d '\r' < "$log" | grep -E '^(not )?ok [0-9]+|^#' | sed 's/^/  /'
 	# "PASSED FAILED SKIPPED CHECKS", then why the TAP is invalid, if it is
 	if ! counts=$(perl "$tap_count" "$log" 2>&1); then

@@ -47,12 +47,17 @@ for f in backend/vsimple-host.c common/virtio-simple-ops.c; do
 	"${cc[@]}" -c -o "$o" "$VS_TOP/$f"
 	objs+=("$o")
 done
-rm -f "$out/libvsimple-host.a"
-ar rcs "$out/libvsimple-host.a" "${objs[@]}"
+# Every output is written under a temporary name and renamed into place:
+# make check's suites run these programs while tests/qtest.sh calls this
+# script again, and a program started as the linker rewrites it fails.
+rm -f "$out/.libvsimple-host.a.tmp"
+ar rcs "$out/.libvsimple-host.a.tmp" "${objs[@]}"
+mv -f "$out/.libvsimple-host.a.tmp" "$out/libvsimple-host.a"
 # a host program links both archives: ours, then libvhost-user's
 link() {
-	"${cc[@]}" -o "$out/$1" "$VS_TOP/$2" "$out/libvsimple-host.a" \
+	"${cc[@]}" -o "$out/.$1.tmp" "$VS_TOP/$2" "$out/libvsimple-host.a" \
 		"$lvu_build/libvhost-user.a" -pthread
+	mv -f "$out/.$1.tmp" "$out/$1"
 }
 link vhost-user-simple backend/vhost-user-simple.c
 link vhost-user-simple-kv backend/examples/kv-store.c

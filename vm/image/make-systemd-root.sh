@@ -35,8 +35,10 @@ vs_say "mmdebstrap $codename (minbase + $pkgs), cached in $tar"
 # the release's own entry from the host's sources (no address in the
 # tree); mmdebstrap writes the tarball itself.  No sources in the root:
 # the guest has no use for the archive.
+# Built in the cache, not in /tmp (a small tmpfs, or sudo's reset TMPDIR).
+mkdir -p "$VS_CACHE/systemd-root/tmp"
 "$VS_TOP/vm/fetch/apt-src-entry.py" --type deb --format one-line --release-only |
-	timeout 1800 mmdebstrap --variant=minbase --format=tar --include="$pkgs" \
+	TMPDIR=$VS_CACHE/systemd-root/tmp timeout --foreground 1800 mmdebstrap --variant=minbase --format=tar --include="$pkgs" \
 		--customize-hook='rm -f "$1/etc/apt/sources.list"' \
 		"$codename" "$tar.tmp" - > "$log" 2>&1 ||
 	{ rm -f "$tar.tmp"; tail -n 20 "$log" >&2; vs_die "mmdebstrap failed (log $log)"; }

@@ -14,7 +14,8 @@
 # apt sources with the cloud image's essentials (cloud-init, the cloud
 # kernel linux-image-cloud-amd64, ifupdown), cached, written to an ext4 disk
 # and booted with its own kernel and initramfs instead of a boot loader.
-# The guest needs the network: apt-get fetches dkms and the headers.
+# The guest needs the network: apt-get fetches dkms and the headers.  The
+# stand-in needs root (mmdebstrap, a root file system with its owners).
 set -euo pipefail
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 out=$VS_TOP/build/cloud
@@ -32,6 +33,8 @@ if [ -n "${VSIMPLE_CLOUD_IMAGE:-}" ]; then
 	cp --sparse=always "$VSIMPLE_CLOUD_IMAGE" "$work/disk"
 	boot=(-drive "file=$work/disk,if=virtio")
 else
+	[ "$(id -u)" -eq 0 ] ||
+		vs_die "the stand-in image needs root (mmdebstrap, its files' owners): run as root, or give VSIMPLE_CLOUD_IMAGE"
 	vs_need_tool mmdebstrap mmdebstrap	# make deps installs it
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	pkgs=cloud-init,linux-image-cloud-amd64,ifupdown,isc-dhcp-client,netbase,ca-certificates,python3
@@ -43,11 +46,13 @@ else
 		[ ! -f "$tar" ] || exit 0
 		vs_say "mmdebstrap $codename (important + $pkgs), cached in $tar"
 		# the host's own entries (no address in the tree), kept in the
-		# image: its apt-get reaches the same archive
+		# image: its apt-get reaches the same archive.  Built in the
+		# cache, not in /tmp (it may be a small tmpfs).
 		"$VS_TOP/vm/fetch/apt-src-entry.py" --type deb --format one-line |
-			timeout 1800 mmdebstrap --variant=important --format=tar --include="$pkgs" \
-				"$codename" "$tar.tmp" - > "$work/mmdebstrap.log" 2>&1 ||
-			{ tail -n 20 "$work/mmdebstrap.log" >&2; exit 1; }
+			TMPDIR=$work timeout --foreground 1800 mmdebstrap --variant=important \
+				--format=tar --include="$pkgs" "$codename" "$tar.tmp" - \
+				> "$work/mmdebstrap.log" 2>&1 ||
+			{ rm -f "$tar.tmp"; tail -n 20 "$work/mmdebstrap.log" >&2; exit 1; }
 		mv "$tar.tmp" "$tar"
 	) 8>>"$tar.lock" || vs_die "mmdebstrap failed"
 	# mke2fs -d reads a tarball only from e2fsprogs 1.47.1 (bookworm: 1.47.0)
@@ -81,7 +86,8 @@ accel=$(env_get VSIMPLE_ACCEL)
 vs_say "booting (about 4 minutes under TCG: apt-get and a DKMS build in the guest)"
 start=$SECONDS
 rc=0
-timeout "${VSIMPLE_CLOUD_TIMEOUT:-1800}" "$qemu" -M pc -accel "$accel" \
+# --foreground: ^C reaches QEMU
+timeout --foreground "${VSIMPLE_CLOUD_TIMEOUT:-1800}" "$qemu" -M pc -accel "$accel" \
 	-m 1024 -smp 2 -nodefaults -display none -no-reboot "${firmware[@]}" \
 	-serial "file:$out/console.log" "${boot[@]}" \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
