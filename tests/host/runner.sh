@@ -313,7 +313,12 @@ mkdir -p "$tmp/build"
 printf '%s\n' "VSIMPLE_QEMU=$tmp/qemu" "VSIMPLE_KERNEL=/k/boot/vmlinuz-6.1.0-test" > "$tmp/build/guest.env"
 runner versions <<< 'suite pass ./pass'
 check "versions header: QEMU from guest.env" has versions '^# versions: QEMU: QEMU emulator version 9\.9\.9$'
-check "versions header: guest kernel from guest.env" has versions '^# versions: guest kernel: vmlinuz-6\.1\.0-test$'
+check "versions header: guest kernel from guest.env" has versions '^# versions: guest kernel: 6\.1\.0-test$'
+# make check-debug's kernel, in the environment, over the version the
+# Makefile exports for the build
+runner versions-env VSIMPLE_KVER=6.1.0-57-amd64 VSIMPLE_KERNEL=/d/boot/vmlinuz-6.1.192-debug <<< 'suite pass ./pass'
+check "versions header: the guests' kernel from the environment, not VSIMPLE_KVER" \
+	has versions-env '^# versions: guest kernel: 6\.1\.192-debug$'
 
 # vm/boot/run-guest.py boots again, once, a guest whose console showed
 # only kernel lines within VSIMPLE_BOOT_TIMEOUT; twice is a failure.  The

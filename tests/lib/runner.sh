@@ -72,12 +72,16 @@ runner_version() {
 # runner_versions: what the results were measured on
 runner_versions() {
 	local kernel qemu
-	kernel=${VSIMPLE_KVER:-$(runner_setting VSIMPLE_KERNEL)}
+	# the kernel the guests boot (make check-debug's own), else the
+	# version the build targets (the Makefile exports VSIMPLE_KVER)
+	kernel=$(runner_setting VSIMPLE_KERNEL)
+	kernel=${kernel:-${VSIMPLE_KVER:-}}
 	qemu=$(runner_setting VSIMPLE_QEMU)
 	runner_version Debian cat /etc/debian_version
 	runner_version "host kernel" uname -r
 	runner_version gcc gcc --version
-	kernel=${kernel##*/}	# vmlinuz-VERSION from guest.env's path
+	kernel=${kernel##*/}	# vmlinuz-VERSION from a path
+	kernel=${kernel#vmlinuz-}
 	echo "# versions: guest kernel: ${kernel:-unknown}"
 	if [ -n "$qemu" ]; then
 		runner_version QEMU "$qemu" --version
