@@ -82,6 +82,11 @@ check "the total time line" has mixed '^# total: [0-9]+ s for 2 suites, 1 at a t
 check "versions header: five lines" test "$(grep -c '^# versions: ' "$tmp/mixed.out")" -eq 5
 check "versions header: no guest.env, unknown QEMU" has mixed '^# versions: QEMU: unknown$'
 
+# the checks below look for processes with procps's tools: without them
+# they would find none and pass
+procps() { command -v pgrep && command -v pidwait; }
+check "procps's pgrep and pidwait are installed (make deps)" procps
+
 # no_hang_left: no process of a ./hang suite is left (their TERM is sent:
 # wait for the exit, at most 10 s, not a fixed time; the [h] keeps
 # pidwait's own timeout out of the match; zombies are dead); any left are

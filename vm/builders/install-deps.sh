@@ -20,6 +20,9 @@ pkgs=(
 	# (tests/host/install.sh); perl brings TAP::Parser and prove, which
 	# count every suite (tests/lib/tap-count.pl)
 	kmod bc sparse perl groff-base
+	# pgrep and pidwait: the runner's own tests look for a stopped suite's
+	# processes (tests/host/runner.sh); a minimal root lacks them
+	procps
 	# the docs' diagrams (make diagrams; host-licence-docs checks them)
 	graphviz
 	# guest image
