@@ -168,12 +168,7 @@ prep=$(( $(date +%s) - start ))
 # host's loopback); the server picks a free port and writes it down
 token=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkdir -p "$work/www" && echo "$token" > "$work/www/token"
-(cd "$work/www" && exec python3 -c '
-import http.server, sys
-s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
-__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.serve_forever()' "$work/port" 2>/dev/null) &
+vs_http_serve "$work/www" "$work/port"
 server=$!
 trap 'kill "$server" 2>/dev/null; root_unmount; rm -rf --one-file-system "$work"' EXIT
 wait_for "$work/port" 10 >/dev/null || bail "the host's HTTP server for the network check"

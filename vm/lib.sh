@@ -171,3 +171,16 @@ vs_kernel_version() {
 	[ -n "$dep" ] || vs_die "cannot resolve linux-image-amd64 (is this Debian 12?)"
 	echo "$dep"
 }
+
+# vs_http_serve DIR PORTFILE: serve DIR over HTTP on 127.0.0.1 (a guest
+# reaches it through slirp as 10.0.2.2) in the background, on a free port,
+# which it writes to PORTFILE once listening; the caller waits for that file
+# and kills the server ($!) when done
+vs_http_serve() {
+	(cd "$1" && exec python3 -c '
+import http.server, os, sys
+s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()' "$2" 2>/dev/null) &
+}

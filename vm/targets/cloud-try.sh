@@ -66,15 +66,10 @@ else
 fi
 
 # the seed over HTTP on a free port, which the server writes down
-(cd "$out/seed" && exec python3 -c '
-import http.server, os, sys
-s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.serve_forever()' "$work/port" 2> "$out/http.log") &
+. "$VS_TOP/tests/lib/tap.sh"	# wait_for
+vs_http_serve "$out/seed" "$work/port"
 server=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-[ -s "$work/port" ] || vs_die "the seed's HTTP server did not start"
+wait_for "$work/port" 10 >/dev/null || vs_die "the seed's HTTP server did not start"
 
 firmware=()
 IFS=: read -ra dirs <<< "$(env_get VSIMPLE_FIRMWARE)"
