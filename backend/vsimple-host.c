@@ -310,8 +310,9 @@ static bool vsimple_take_request(struct vsimple_host *h, bool *req_used,
     if (!elem) {
         return false;
     }
+    /* ANSWER_IN_PLACE is QEMU's device's alone: never offered here */
     wrong = vsimple_check_request_chain(elem->out_sg, elem->out_num,
-                                        elem->in_num);
+                                        elem->in_sg, elem->in_num, false);
     if (wrong) {
         vsimple_fail(h, wrong);
         free(elem);

@@ -73,10 +73,11 @@ static void vsimple_piece_read(void *buf, uint8_t *piece, size_t n, size_t at)
     memcpy((uint8_t *)buf + at, piece, n);
 }
 
+/* memmove: an answer in place may be written over its own request */
 static void vsimple_piece_write(void *buf, uint8_t *piece, size_t n,
                                 size_t at)
 {
-    memcpy(piece, (const uint8_t *)buf + at, n);
+    memmove(piece, (const uint8_t *)buf + at, n);
 }
 
 size_t vsimple_iov_read(const struct iovec *iov, unsigned int cnt,
@@ -94,10 +95,15 @@ size_t vsimple_iov_write(const struct iovec *iov, unsigned int cnt,
 
 const char *vsimple_check_request_chain(const struct iovec *out,
                                         unsigned int out_num,
-                                        unsigned int in_num)
+                                        const struct iovec *in,
+                                        unsigned int in_num, bool in_place)
 {
-    if (in_num || vsimple_iov_size(out, out_num) < HDR_SIZE) {
+    if ((in_num && !in_place) || vsimple_iov_size(out, out_num) < HDR_SIZE) {
         return "requestq element is device-writable or shorter than the"
+               " header";
+    }
+    if (in_num && vsimple_iov_size(in, in_num) < HDR_SIZE) {
+        return "requestq element's room for its answer is shorter than the"
                " header";
     }
     return NULL;

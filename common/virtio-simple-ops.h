@@ -86,13 +86,16 @@ size_t vsimple_iov_write(const struct iovec *iov, unsigned int cnt,
                          size_t skip, const void *buf, size_t len);
 
 /*
- * A chain's shape: a request is device-readable only, a response buffer
- * device-writable only, each at least a header.  NULL when right, else
- * what is wrong (a transport violation: the device needs a reset).
+ * A chain's shape: a request is device-readable only (with @in_place,
+ * VIRTIO_SIMPLE_F_ANSWER_IN_PLACE negotiated, it may end with room for its
+ * answer), a response buffer device-writable only, each at least a
+ * header.  NULL when right, else what is wrong (a transport violation:
+ * the device needs a reset).
  */
 const char *vsimple_check_request_chain(const struct iovec *out,
                                         unsigned int out_num,
-                                        unsigned int in_num);
+                                        const struct iovec *in,
+                                        unsigned int in_num, bool in_place);
 const char *vsimple_check_response_chain(const struct iovec *in,
                                          unsigned int in_num,
                                          unsigned int out_num);

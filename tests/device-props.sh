@@ -50,6 +50,7 @@ refused "queue-size=2048" "queue-size must be a power of 2 between 2 and 1024, g
 accepted "label=$label31"
 refused "label=$label32" "label must be shorter than 32 bytes"
 accepted "label=fine,vectors=3,ioeventfd=off,packed=on"
+accepted "answer-in-place=off"
 
 # Fault injection exists in the test (ASan) builds alone: in this build,
 # the one users run, neither -device nor -global can turn it on

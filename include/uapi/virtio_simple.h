@@ -31,6 +31,18 @@
 #define VIRTIO_SIMPLE_VQ_RESPONSE	1	/* device -> driver, in buffers */
 #define VIRTIO_SIMPLE_VQ_MAX		2
 
+/*
+ * Feature bits of the device (virtio's device-specific range, 0 to 23).
+ * ANSWER_IN_PLACE: a request's chain may end with device-writable
+ * descriptors (at least 16 bytes); the device then writes the answer
+ * (header and payload) there, not into a responseq buffer, and returns the
+ * chain on requestq with the answer's size as its used length.  A chain it
+ * returns with used length 0 was answered on responseq (DELAY).  The
+ * driver may give the same memory to both parts: the device reads the
+ * whole request before it writes the answer.
+ */
+#define VIRTIO_SIMPLE_F_ANSWER_IN_PLACE	0
+
 /* Device configuration space: read-only to the driver. */
 #define VIRTIO_SIMPLE_MAGIC		0x6d697376	/* "vsim" as LE bytes */
 #define VIRTIO_SIMPLE_LABEL_SIZE	32
@@ -137,7 +149,9 @@ struct virtio_simple_call {
  * and receives the answer (header and payload) in its place.  With
  * IORING_URING_CMD_FIXED it is (part of) a buffer registered with the
  * ring, sqe->buf_index: the payload then goes to the device from those
- * pages, not copied.  The CQE's res is the answer's size (16 + its len),
+ * pages, not copied, and when cap has room for max_payload bytes and the
+ * device offers VIRTIO_SIMPLE_F_ANSWER_IN_PLACE, the device writes the
+ * answer's payload straight into them too.  The CQE's res is the answer's size (16 + its len),
  * or -errno: a request that failed at the device comes back as a header
  * with a driver status, as read() returns it (docs/driver.md).
  */

@@ -100,12 +100,16 @@ static void test_chains(void)
 	uint8_t b[32] = { 0 };
 	struct iovec one = { b, 32 }, small = { b, 15 };
 
-	tap_check(!vsimple_check_request_chain(&one, 1, 0),
+	tap_check(!vsimple_check_request_chain(&one, 1, NULL, 0, false),
 		  "a device-readable request of a header is accepted");
-	tap_check(vsimple_check_request_chain(&one, 1, 1) != NULL,
+	tap_check(vsimple_check_request_chain(&one, 1, &one, 1, false) != NULL,
 		  "a request with a device-writable part is refused");
-	tap_check(vsimple_check_request_chain(&small, 1, 0) != NULL,
+	tap_check(vsimple_check_request_chain(&small, 1, NULL, 0, false) != NULL,
 		  "a request shorter than the header is refused");
+	tap_check(!vsimple_check_request_chain(&one, 1, &one, 1, true),
+		  "ANSWER_IN_PLACE: a request with room for a header is accepted");
+	tap_check(vsimple_check_request_chain(&one, 1, &small, 1, true) != NULL,
+		  "ANSWER_IN_PLACE: room shorter than a header is refused");
 	tap_check(vsimple_check_response_chain(&one, 1, 1) != NULL,
 		  "a response buffer with a device-readable part is refused");
 	tap_check(vsimple_check_response_chain(&small, 1, 0) != NULL,
@@ -333,10 +337,55 @@ static void test_faults(void)
 		  "an EMSGSIZE answer carries no fault: len 0, the header alone");
 }
 
+/*
+ * ANSWER_IN_PLACE as the Linux driver lays it out: the request's header,
+ * then its payload; the answer's header elsewhere, then the same payload
+ * memory.  The answer must be computed before it overwrites the request.
+ */
+static void test_in_place(void)
+{
+	static uint8_t data[4096], payload[4096];
+	uint8_t rq_hdr[HDR], rs_hdr[HDR];
+	struct iovec out[2] = { { rq_hdr, HDR }, { payload, sizeof(payload) } };
+	struct iovec in[2] = { { rs_hdr, HDR }, { payload, sizeof(payload) } };
+	struct virtio_simple_hdr h;
+	VSimpleRequest r;
+	struct iovec flat = { data, sizeof(data) };
+	VSimpleData whole = { &flat, 1, 0 };
+	VSimpleAnswer a;
+	uint32_t crc, want;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 5);
+	memcpy(payload, data, sizeof(data));
+	put_hdr(rq_hdr, 7, VIRTIO_SIMPLE_OP_ECHO, sizeof(data));
+	vsimple_parse(out, 2, 65536, &r);
+	a = vsimple_answer(&r, out, 2, in, 2, 65536, NULL, NULL,
+			   VSIMPLE_FAULT_NONE);
+	h = get_hdr(rs_hdr);
+	tap_check(a.status == 0 && a.written == HDR + sizeof(data) &&
+		  h.id == 7 && h.len == sizeof(data) &&
+		  !memcmp(payload, data, sizeof(data)),
+		  "ECHO answered over its own request keeps the payload");
+
+	memcpy(payload, data, sizeof(data));
+	want = vsimple_crc32c(0, &whole, sizeof(data));
+	put_hdr(rq_hdr, 8, VIRTIO_SIMPLE_OP_CRC32C, sizeof(data));
+	vsimple_parse(out, 2, 65536, &r);
+	a = vsimple_answer(&r, out, 2, in, 2, 65536, NULL, NULL,
+			   VSIMPLE_FAULT_NONE);
+	memcpy(&crc, payload, sizeof(crc));
+	tap_check(a.status == 0 && a.written == HDR + 4 &&
+		  get_hdr(rs_hdr).len == 4 && le32toh(crc) == want,
+		  "CRC32C answered over its own request is computed before it is written");
+}
+
 int main(void)
 {
 	test_chains();
 	test_echo();
+	test_in_place();
 	test_parse();
 	test_crc();
 	test_crc_update();

@@ -78,8 +78,12 @@ static bool virtio_simple_check_negotiation(VirtIOSimple *s)
 
 static bool virtio_simple_check_request(VirtIOSimple *s, VirtQueueElement *req)
 {
+    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+    bool in_place = virtio_vdev_has_feature(vdev,
+                                            VIRTIO_SIMPLE_F_ANSWER_IN_PLACE);
     const char *wrong = vsimple_check_request_chain(req->out_sg, req->out_num,
-                                                    req->in_num);
+                                                    req->in_sg, req->in_num,
+                                                    in_place);
 
     if (wrong) {
         virtio_simple_fail(s, wrong);
@@ -221,8 +225,10 @@ static bool virtio_simple_flush_ready(VirtIOSimple *s)
 
 /*
  * Take one request.  Immediate ops are taken only with a response buffer
- * at hand, so nothing waits inside the device but header-only DELAY
- * answers, at most MAX_PENDING of them.  Returns false to stop the loop.
+ * at hand (or answered into their own chain, ANSWER_IN_PLACE, whose DELAY
+ * is answered on responseq all the same), so nothing waits inside the
+ * device but header-only DELAY answers, at most MAX_PENDING of them.
+ * Returns false to stop the loop.
  */
 static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
                                        bool *resp_used)
@@ -254,6 +260,14 @@ static bool virtio_simple_take_request(VirtIOSimple *s, bool *req_used,
     fault = virtio_simple_fault(s, elem, &req);
     if (fault == VSIMPLE_FAULT_DROP) {
         virtqueue_push(s->req_vq, elem, 0);
+        g_free(elem);
+        *req_used = true;
+        return true;
+    }
+    /* ANSWER_IN_PLACE: the answer goes into the request's own chain */
+    if (elem->in_num) {
+        written = virtio_simple_answer(s, elem, &req, fault, elem);
+        virtqueue_push(s->req_vq, elem, written);
         g_free(elem);
         *req_used = true;
         return true;
@@ -389,11 +403,13 @@ static void virtio_simple_delay_expired(void *opaque)
 static uint64_t virtio_simple_get_features(VirtIODevice *vdev, uint64_t f,
                                            Error **errp)
 {
-    return f & (BIT_ULL(VIRTIO_F_VERSION_1) |
-                BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
-                BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
-                BIT_ULL(VIRTIO_F_RING_PACKED) |
-                BIT_ULL(VIRTIO_F_IOMMU_PLATFORM));
+    VirtIOSimple *s = VIRTIO_SIMPLE(vdev);
+
+    return (f & (BIT_ULL(VIRTIO_F_VERSION_1) |
+                 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
+                 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
+                 BIT_ULL(VIRTIO_F_RING_PACKED) |
+                 BIT_ULL(VIRTIO_F_IOMMU_PLATFORM))) | s->host_features;
 }
 
 static void virtio_simple_get_config(VirtIODevice *vdev, uint8_t *config)
@@ -707,6 +723,8 @@ static VSIMPLE_PROPERTY virtio_simple_properties[] = {
     DEFINE_PROP_UINT32("max-payload", VirtIOSimple, max_payload,
                        VIRTIO_SIMPLE_MAX_PAYLOAD_DEFAULT),
     DEFINE_PROP_UINT16("queue-size", VirtIOSimple, queue_size, 128),
+    DEFINE_PROP_BIT64("answer-in-place", VirtIOSimple, host_features,
+                      VIRTIO_SIMPLE_F_ANSWER_IN_PLACE, true),
 #ifdef VSIMPLE_FAULT_INJECTION
     DEFINE_PROP_BOOL("x-fault-injection", VirtIOSimple, x_fault_injection,
                      false),

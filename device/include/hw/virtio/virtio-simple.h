@@ -76,6 +76,7 @@ struct VirtIOSimple {
     /* Properties */
     uint32_t max_payload;
     uint16_t queue_size;
+    uint64_t host_features;     /* the VIRTIO_SIMPLE_F_* bits offered */
     bool x_fault_injection;     /* test builds only: virtio_simple_fault() */
 };
 
