@@ -63,7 +63,7 @@ $(BUILD)/guest-bin/libvsimple_test $(BUILD)/guest-bin/kv_test: $(BUILD)/guest-bi
 
 # the io_uring tests drive the driver through liburing (Debian's, static)
 $(BUILD)/guest-bin/uring_test $(BUILD)/guest-bin/recovery_test \
-		$(BUILD)/guest-bin/lifecycle_test: $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
+		$(BUILD)/guest-bin/lifecycle_test $(BUILD)/guest-bin/fault_test: $(BUILD)/guest-bin/%: tests/guest/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -pthread -o $@ $< $(URING)
 

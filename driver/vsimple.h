@@ -92,6 +92,16 @@ struct vsimple_buf {
 	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
 	unsigned int order;		/* of each chunk's pages */
 	unsigned int borrowed;		/* sent in place: pages held in chunk[] */
+	/*
+	 * A request sent with room for its answer (ANSWER_IN_PLACE): its tag
+	 * and the answer's header, device-writable, the payload room after
+	 * it (pages in chunk[] too).  Kept here, not in the caller's pages,
+	 * so what is checked is what the caller cannot change meanwhile.
+	 */
+	bool in_place;
+	u32 room;			/* answer payload bytes that fit */
+	u64 tag;
+	struct virtio_simple_hdr ans;
 	struct virtio_simple_hdr hdr;	/* data[] follows it: one sg entry */
 	union {
 		DECLARE_FLEX_ARRAY(struct page *, chunk);
@@ -127,6 +137,8 @@ struct vsimple_req {
 	struct list_head charge_node;	/* in owner->charge_list, charging */
 	bool charging;			/* its copy is being charged: not readable */
 	int err;			/* -EIO/-ENODEV: failed, no response */
+	bool in_place;			/* answered in the caller's pages: ... */
+	struct virtio_simple_hdr hdr;	/* ... its header, checked */
 	u32 len;			/* response payload bytes */
 	struct vsimple_buf *buf;	/* the response */
 	size_t cost;			/* bytes it pins while unread */
@@ -157,6 +169,7 @@ struct vsimple_stats {
 	u64 recoveries, refill_failures, refill_allocations;
 	u64 polled;			/* answers taken by busy polling */
 	u64 sent_in_place;		/* requests sent from registered pages */
+	u64 answered_in_place;		/* answers the device wrote into them */
 	u64 charged_copies;		/* big answers the charge work copied */
 };
 
@@ -194,6 +207,11 @@ struct vsimple_dev {
 	unsigned int resp_bufs;		/* response buffers to keep posted */
 	unsigned int resp_missing;	/* buffers to post again */
 	unsigned int pollers;		/* busy polling: interrupt left off */
+	/*
+	 * requests with room for their answer at the device: requestq's
+	 * interrupt is on while there are any (ANSWER_IN_PLACE)
+	 */
+	unsigned int in_place_out;
 	struct list_head spare;		/* chunks an answer did not fill */
 	unsigned int nspare;
 	unsigned long refill_backoff;	/* jiffies before the next try */
@@ -239,6 +257,7 @@ struct vsimple_send {
 	u32 len;			/* payload bytes */
 	struct iov_iter *from;		/* the payload: copied, unless ... */
 	bool in_place;			/* ... registered pages: sent as they are */
+	struct iov_iter *answer_to;	/* and room there for the answer, or NULL */
 	struct vsimple_waiter *waiter;
 	struct io_uring_cmd *ucmd;
 	bool nonblock;			/* -EAGAIN instead of waiting */

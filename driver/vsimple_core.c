@@ -109,14 +109,30 @@ static void vsimple_wake_desc_waiters(struct vsimple_dev *dev)
 	}
 }
 
-/* The device has read these requests: free them.  Lock held. */
+static void vsimple_answered_in_place(struct vsimple_dev *dev,
+				      struct vsimple_buf *rb, unsigned int used);
+
+/*
+ * The device has read these requests: free them.  One sent with room for
+ * its answer comes back with the answer in it (a used length), or empty
+ * when answered on responseq.  requestq's interrupt is only wanted while
+ * such requests are out.  Lock held.
+ */
 static void vsimple_reclaim_requests(struct vsimple_dev *dev)
 {
+	struct vsimple_buf *rb;
 	unsigned int len;
-	void *buf;
 
-	while ((buf = virtqueue_get_buf(dev->req_vq, &len)))
-		vsimple_free_buf(buf);
+	while ((rb = virtqueue_get_buf(dev->req_vq, &len))) {
+		if (rb->in_place) {
+			dev->in_place_out--;
+			if (len)
+				vsimple_answered_in_place(dev, rb, len);
+		}
+		vsimple_free_buf(rb);
+	}
+	if (!dev->in_place_out)
+		virtqueue_disable_cb(dev->req_vq);
 }
 
 /*
@@ -662,6 +678,51 @@ recycle:
 }
 
 /*
+ * A request answered in its own chain (ANSWER_IN_PLACE): checked as an
+ * answer on responseq is, the header in the driver's memory and the used
+ * length against the room given.  The payload is already in the caller's
+ * pages; nothing is copied or kept but the header.  Lock held.
+ */
+static void vsimple_answered_in_place(struct vsimple_dev *dev,
+				      struct vsimple_buf *rb, unsigned int used)
+{
+	struct vsimple_req *req = vsimple_find(dev, rb->tag);
+	const char *bad = NULL;
+	u32 len;
+
+	if (!req) {
+		vsimple_bad_response(dev, "answer in place to no request", used);
+		return;
+	}
+	len = le32_to_cpu(rb->ans.len);
+	if (used < VSIMPLE_HDR_LEN || used - VSIMPLE_HDR_LEN > rb->room)
+		bad = "used length out of range";
+	else if (le64_to_cpu(rb->ans.id) != rb->tag)
+		bad = "id disagrees with the request";
+	else if (len != used - VSIMPLE_HDR_LEN)
+		bad = "header len disagrees with the used length";
+	else if (le16_to_cpu(rb->ans.op) != req->op)
+		bad = "op disagrees with the request";
+	else if (le16_to_cpu(rb->ans.status) & VIRTIO_SIMPLE_S_DRIVER)
+		bad = "status reserved for the driver";
+	if (bad) {
+		vsimple_bad_response(dev, bad, used);
+		vsimple_deliver(dev, req, NULL, 0, 0, -EIO, true);
+		return;
+	}
+	dev->stats.responses++;
+	dev->stats.answered_in_place++;
+	dev->recover_streak = 0;
+	dev->stats.bytes_out += len;
+	if (le16_to_cpu(rb->ans.status) != VIRTIO_SIMPLE_S_OK)
+		dev->stats.errors++;
+	req->in_place = true;
+	req->hdr = rb->ans;
+	req->hdr.id = cpu_to_le64(req->user_id);
+	vsimple_deliver(dev, req, NULL, 0, len, 0, true);
+}
+
+/*
  * Take every answer from responseq, then re-arm its interrupt, unless a
  * reader is busy polling (it re-arms when it stops), and take what came
  * meanwhile.  Lock held.  Returns the answers taken.
@@ -821,14 +882,20 @@ void vsimple_refill_work(struct work_struct *work)
 	}
 }
 
-/* requestq callback: disabled (see the top of this file); kept for MSI-X. */
+/*
+ * requestq callback: on only while requests with room for their answer are
+ * out (see the top of this file), re-armed as responseq's is.
+ */
 void vsimple_req_done(struct virtqueue *vq)
 {
 	struct vsimple_dev *dev = vq->vdev->priv;
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->lock, flags);
-	vsimple_reclaim_requests(dev);
+	do {
+		virtqueue_disable_cb(vq);
+		vsimple_reclaim_requests(dev);
+	} while (dev->in_place_out && !virtqueue_enable_cb(vq));
 	vsimple_wake_desc_waiters(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
 }
@@ -906,6 +973,7 @@ void vsimple_free_unused(struct vsimple_dev *dev)
 		vsimple_free_buf(buf);
 	while ((buf = virtqueue_detach_unused_buf(dev->req_vq)))
 		vsimple_free_buf(buf);
+	dev->in_place_out = 0;
 	vsimple_free_spare(dev);
 }
 
@@ -990,6 +1058,7 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 		rb->nchunks = 0;
 		rb->order = 0;
 		rb->borrowed = 0;
+		rb->in_place = false;
 		if (copy_from_iter(rb->data, len, from) != len) {
 			kfree(rb);
 			return ERR_PTR(-EFAULT);
@@ -1051,37 +1120,52 @@ static unsigned int vsimple_borrow_sg(const struct iov_iter *from, size_t len,
  * A request sent from the caller's registered pages: its header is ours,
  * the pages are held (a reference each) until the device is done with the
  * request, even when its answer, and so the caller, came first (a request
- * failed at a reset).  NULL when the pages would make too long a chain for
- * the ring or the sg list (the caller copies then).
+ * failed at a reset).  With @s->answer_to, room for the answer follows:
+ * its header ours, its payload in those pages again (ANSWER_IN_PLACE).
+ * NULL when the pages would make too long a chain for the ring or the sg
+ * list (the caller copies then, and the answer comes on responseq).
  */
 static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
-						  struct iov_iter *from, u32 len)
+						  const struct vsimple_send *s)
 {
+	struct iov_iter *from = s->from, *to = s->answer_to;
+	u32 len = s->len, room = to ? iov_iter_count(to) : 0;
 	struct vsimple_buf *rb;
-	unsigned int n, i;
+	unsigned int n, m = 0, i;
 
-	if (!len || !iov_iter_is_bvec(from) || iov_iter_count(from) < len)
+	if (!iov_iter_is_bvec(from) || iov_iter_count(from) < len ||
+	    (!len && !to) || (to && !iov_iter_is_bvec(to)))
 		return NULL;
 	n = vsimple_borrow_sg(from, len, NULL, NULL);
-	if (n + 1 > READ_ONCE(dev->req_ring) || n + 1 > dev->req_sg_len)
+	if (to)
+		m = vsimple_borrow_sg(to, room, NULL, NULL) + 1;
+	if (n + m + 1 > READ_ONCE(dev->req_ring) ||
+	    n + m + 1 > dev->req_sg_len)
 		return NULL;
-	rb = kmalloc(struct_size(rb, chunk, n), GFP_KERNEL_ACCOUNT);
+	rb = kmalloc(struct_size(rb, chunk, n + m), GFP_KERNEL_ACCOUNT);
 	if (!rb)
 		return NULL;
 	rb->nchunks = 0;
 	rb->order = 0;
+	rb->in_place = to;
+	rb->room = room;
 	vsimple_borrow_sg(from, len, NULL, rb->chunk);
-	for (i = 0; i < n; i++)
+	if (to)
+		vsimple_borrow_sg(to, room, NULL, rb->chunk + n);
+	rb->borrowed = n + (m ? m - 1 : 0);
+	for (i = 0; i < rb->borrowed; i++)
 		get_page(rb->chunk[i]);
-	rb->borrowed = n;
 	return rb;
 }
 
-/* The entries of @rb's chain: one, or the header and each chunk or page. */
+/*
+ * The entries of @rb's chain: one, or the header and each chunk or page,
+ * and the answer's header when it has room for its answer.
+ */
 static unsigned int vsimple_request_chain(const struct vsimple_buf *rb)
 {
-	if (rb->borrowed)
-		return rb->borrowed + 1;
+	if (rb->borrowed || rb->in_place)
+		return rb->borrowed + 1 + rb->in_place;
 	return rb->nchunks ? rb->nchunks + 1 : 1;
 }
 
@@ -1094,23 +1178,35 @@ static unsigned int vsimple_request_descs(struct vsimple_dev *dev,
 	return vsimple_request_chain(rb);
 }
 
-/* The sg list of @rb, in dev->req_sg.  Lock held. */
+/*
+ * The sg lists of @rb in dev->req_sg: the request's, then (@in) the
+ * answer's room.  Returns the request's entries.  Lock held.
+ */
 static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
 				       struct vsimple_buf *rb,
-				       const struct iov_iter *from, u32 len)
+				       const struct vsimple_send *s,
+				       struct scatterlist **in)
 {
 	struct scatterlist *sg = dev->req_sg;
-	size_t chunk = PAGE_SIZE << rb->order, left = len;
-	unsigned int i;
+	size_t chunk = PAGE_SIZE << rb->order, left = s->len;
+	unsigned int i, n;
 
-	if (rb->borrowed) {
-		sg_init_table(sg, vsimple_request_chain(rb));
+	*in = NULL;
+	if (rb->borrowed || rb->in_place) {
+		n = vsimple_borrow_sg(s->from, s->len, NULL, NULL) + 1;
+		sg_init_table(sg, n);
 		sg_set_buf(&sg[0], &rb->hdr, VSIMPLE_HDR_LEN);
-		vsimple_borrow_sg(from, len, &sg[1], NULL);
-		return vsimple_request_chain(rb);
+		vsimple_borrow_sg(s->from, s->len, &sg[1], NULL);
+		if (rb->in_place) {
+			*in = &sg[n];
+			sg_init_table(*in, vsimple_request_chain(rb) - n);
+			sg_set_buf(*in, &rb->ans, VSIMPLE_HDR_LEN);
+			vsimple_borrow_sg(s->answer_to, rb->room, *in + 1, NULL);
+		}
+		return n;
 	}
 	if (!rb->nchunks) {
-		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + len);
+		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + s->len);
 		return 1;
 	}
 	sg_init_table(sg, vsimple_request_chain(rb));
@@ -1137,14 +1233,15 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	struct vsimple_kick k = { .needed = false };
 	struct vsimple_buf *rb = NULL;
 	struct vsimple_req *req = NULL;
-	unsigned int slot, descs, nsg;
+	struct scatterlist *sgs[2];
+	unsigned int slot, descs;
 	u32 len = s->len;
 	int err;
 
 	if (len > dev->max_payload)
 		return -EMSGSIZE;
 	if (s->in_place)
-		rb = vsimple_borrow_request(dev, s->from, len);
+		rb = vsimple_borrow_request(dev, s);
 	if (!rb)
 		rb = vsimple_alloc_request(dev, s->from, len);
 	if (IS_ERR(rb)) {
@@ -1196,13 +1293,15 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	rb->hdr.op = cpu_to_le16(s->op);
 	rb->hdr.status = 0;
 	rb->hdr.len = cpu_to_le32(len);
-	nsg = vsimple_request_sg(dev, rb, s->from, len);
+	rb->tag = req->tag;
+	sgs[0] = dev->req_sg;
+	vsimple_request_sg(dev, rb, s, &sgs[1]);
 	/*
 	 * descriptors are free; a surprise removal can still break the ring,
 	 * and an indirect table not allocated leaves too few (-ENOMEM)
 	 */
-	err = virtqueue_add_outbuf(dev->req_vq, dev->req_sg, nsg, rb,
-				   GFP_ATOMIC);
+	err = virtqueue_add_sgs(dev->req_vq, sgs, 1, rb->in_place, rb,
+				GFP_ATOMIC);
 	if (err == -ENOSPC)
 		err = -ENOMEM;
 	if (err)
@@ -1218,6 +1317,10 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	dev->stats.bytes_in += len;
 	if (rb->borrowed)
 		dev->stats.sent_in_place++;
+	/* its answer comes on requestq: that interrupt is wanted now */
+	if (rb->in_place && !dev->in_place_out++ &&
+	    !virtqueue_enable_cb(dev->req_vq))
+		vsimple_reclaim_requests(dev);
 	/* an io_uring submission notifies once, when its plug is flushed */
 	if (!s->more && !(s->ucmd && vsimple_uring_plugged(dev)))
 		vsimple_kick_prepare(dev, &k);

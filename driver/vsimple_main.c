@@ -379,11 +379,12 @@ static int vsimple_probe(struct virtio_device *vdev)
 	vsimple_read_label(dev);
 	/*
 	 * the most chunks a message can have: page-sized ones; a request sent
-	 * from a registered buffer (io_uring) may start mid-page: one more
+	 * from a registered buffer (io_uring) may start mid-page: one more,
+	 * and twice that with room for its answer (ANSWER_IN_PLACE)
 	 */
 	dev->resp_sg = kmalloc_array(DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 1,
 				     sizeof(*dev->resp_sg), GFP_KERNEL);
-	dev->req_sg_len = DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 2;
+	dev->req_sg_len = 2 * (DIV_ROUND_UP(dev->max_payload, PAGE_SIZE) + 2);
 	dev->req_sg = kmalloc_array(dev->req_sg_len, sizeof(*dev->req_sg),
 				    GFP_KERNEL);
 	if (!dev->resp_sg || !dev->req_sg) {
@@ -460,10 +461,17 @@ static const struct virtio_device_id vsimple_id_table[] = {
 };
 MODULE_DEVICE_TABLE(virtio, vsimple_id_table);
 
+/* The device's feature bits this driver knows; virtio core offers back those */
+static unsigned int vsimple_features[] = {
+	VIRTIO_SIMPLE_F_ANSWER_IN_PLACE,
+};
+
 static struct virtio_driver vsimple_driver = {
 	.driver.name = KBUILD_MODNAME,
 	.driver.owner = THIS_MODULE,
 	.id_table = vsimple_id_table,
+	.feature_table = vsimple_features,
+	.feature_table_size = ARRAY_SIZE(vsimple_features),
 	.probe = vsimple_probe,
 	.remove = vsimple_remove,
 	.config_changed = vsimple_config_changed,

@@ -160,6 +160,14 @@ static ssize_t sent_in_place_show(struct device *d,
 }
 static DEVICE_ATTR_RO(sent_in_place);
 
+static ssize_t answered_in_place_show(struct device *d,
+				      struct device_attribute *attr, char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats,
+						  answered_in_place));
+}
+static DEVICE_ATTR_RO(answered_in_place);
+
 static ssize_t charged_copies_show(struct device *d,
 				   struct device_attribute *attr, char *buf)
 {
@@ -184,6 +192,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_refill_failures.attr,
 	&dev_attr_refill_allocations.attr,
 	&dev_attr_sent_in_place.attr,
+	&dev_attr_answered_in_place.attr,
 	&dev_attr_charged_copies.attr,
 	&dev_attr_charging.attr,
 	&dev_attr_polled.attr,

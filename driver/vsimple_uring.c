@@ -5,11 +5,16 @@
  *
  * With a registered buffer (IORING_URING_CMD_FIXED) the payload goes to the
  * device from the buffer's pages, no copy: the request holds a reference
- * on each until requestq gives it back, whatever happened to its answer.  The
- * answer still arrives in a responseq buffer (any request's answer may take
- * any of them) and is copied into the caller's buffer once, in the
- * caller's task (task work), where a plain user address can be written;
- * once that task is gone, not at all (-ECANCELED).
+ * on each until requestq gives it back, whatever happened to its answer.
+ * When the buffer has room for max_payload and the device offers
+ * ANSWER_IN_PLACE, the chain also gives the device room for the answer:
+ * its header in the driver's memory, its payload in the same pages, so
+ * the device writes the answer where the caller reads it and only the
+ * 16-byte header is copied.  Otherwise the answer arrives in a responseq
+ * buffer (any request's answer may take any of them) and is copied into
+ * the caller's buffer once.  Either copy is made in the caller's task
+ * (task work), where a plain user address can be written; once that task
+ * is gone, not at all (-ECANCELED).
  *
  * Notifications: io_uring plugs a submission of more than two SQEs, as it
  * does for block devices; the requests of one plugged submission are
@@ -23,6 +28,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/virtio_config.h>
 #include "vsimple.h"
 
 /* Kept in the command's pdu from submission to completion. */
@@ -67,6 +73,8 @@ static int vsimple_uring_copy_answer(struct io_uring_cmd *ucmd,
 		return -ENODEV;
 	if (req->err)
 		vsimple_failure_hdr(req, &hdr);
+	else if (req->in_place)
+		hdr = req->hdr;
 	else
 		hdr = req->buf->hdr;
 	total = VSIMPLE_HDR_LEN + req->len;	/* len is 0 on failure */
@@ -79,8 +87,8 @@ static int vsimple_uring_copy_answer(struct io_uring_cmd *ucmd,
 		return -EFAULT;
 	if (total > pdu->cap)
 		return -EMSGSIZE;
-	if (req->len && vsimple_copy_payload_iter(&it, req->buf, req->len) !=
-	    req->len)
+	if (req->len && !req->in_place &&
+	    vsimple_copy_payload_iter(&it, req->buf, req->len) != req->len)
 		return -EFAULT;
 	return total;
 }
@@ -150,7 +158,7 @@ int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	struct vsimple_dev *dev = f->dev;
 	struct virtio_simple_hdr hdr;
 	struct vsimple_send s = { };
-	struct iov_iter from;
+	struct iov_iter from, to;
 	u32 req_len;
 	int err;
 
@@ -177,6 +185,12 @@ int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	s.len = le32_to_cpu(hdr.len);
 	s.from = &from;
 	s.in_place = pdu->fixed;
+	/* room for any answer: the device writes it in these pages */
+	if (pdu->fixed && pdu->cap - VSIMPLE_HDR_LEN >= dev->max_payload &&
+	    virtio_has_feature(dev->vdev, VIRTIO_SIMPLE_F_ANSWER_IN_PLACE) &&
+	    !vsimple_uring_iter(ucmd, pdu->addr + VSIMPLE_HDR_LEN,
+				dev->max_payload, ITER_DEST, &to))
+		s.answer_to = &to;
 	s.ucmd = ucmd;
 	s.nonblock = issue_flags & IO_URING_F_NONBLOCK;
 	err = vsimple_submit(dev, f, &s);

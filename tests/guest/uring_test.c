@@ -28,6 +28,7 @@
 
 static int fd;
 static uint32_t max_payload;
+static int in_place;		/* the device offers ANSWER_IN_PLACE */
 static uint8_t *arena;		/* DEPTH slots, registered as one buffer */
 
 /* One call on @ring: the request in @buf, answered in its place. */
@@ -129,6 +130,8 @@ static uint32_t size_of(unsigned int i)
 static void round_trips(struct io_uring *ring, int fixed, const char *what)
 {
 	uint64_t before = sysfs_u64(0, "sent_in_place");
+	uint64_t answered = sysfs_u64(0, "answered_in_place");
+	unsigned int want = in_place ? DEPTH : DEPTH - DEPTH / 8;
 	int res[DEPTH], good = 0, sized = 0;
 
 	for (unsigned int i = 0; i < DEPTH; i++) {
@@ -152,15 +155,47 @@ static void round_trips(struct io_uring *ring, int fixed, const char *what)
 		  what, sized, DEPTH);
 	tap_check(good == DEPTH, "%s: each answer is its request's, byte for byte "
 		  "(0 B to 64 KiB, page-aligned and not) (%d of %d)", what, good, DEPTH);
-	/* the requests over nothing: 0-byte payloads have no pages to lend */
+	/*
+	 * the requests over nothing: 0-byte payloads have no pages to lend,
+	 * unless their answer has room in them (ANSWER_IN_PLACE)
+	 */
 	if (fixed)
-		tap_check(sysfs_u64(0, "sent_in_place") - before == DEPTH - DEPTH / 8,
-			  "registered: the %d requests with a payload went from its pages "
-			  "(sent_in_place +%llu)", DEPTH - DEPTH / 8,
+		tap_check(sysfs_u64(0, "sent_in_place") - before == want,
+			  "registered: the %u requests %s went from its pages "
+			  "(sent_in_place +%llu)", want,
+			  in_place ? "(room for every answer)" : "with a payload",
 			  (unsigned long long)(sysfs_u64(0, "sent_in_place") - before));
 	else
 		tap_check(sysfs_u64(0, "sent_in_place") == before,
 			  "plain buffers: copied, none sent in place");
+	answered = sysfs_u64(0, "answered_in_place") - answered;
+	if (fixed && in_place)
+		tap_check(answered == DEPTH, "registered, room for max_payload: the "
+			  "device wrote all %d answers in place (answered_in_place +%llu)",
+			  DEPTH, (unsigned long long)answered);
+	else
+		tap_check(!answered, "%s: no answer written in place (+%llu)",
+			  fixed ? "ANSWER_IN_PLACE not offered" : "plain buffers",
+			  (unsigned long long)answered);
+}
+
+/*
+ * Room for the answer but less than max_payload: the answer comes on
+ * responseq, so a short buffer still learns the size it needed.
+ */
+static void not_in_place_when_short(struct io_uring *ring)
+{
+	uint64_t answered = sysfs_u64(0, "answered_in_place");
+	uint32_t n = fill_echo(arena, 11, 1000);
+	int res[DEPTH] = { 0 };
+
+	prep_call(ring, arena, n, VIRTIO_SIMPLE_HDR_SIZE + 2000, 1, 0,
+		  VIRTIO_SIMPLE_URING_CALL);
+	io_uring_submit(ring);
+	tap_check(reap(ring, 1, res) && res[0] == (int)n && echo_back(arena, 11, 1000) &&
+		  sysfs_u64(0, "answered_in_place") == answered,
+		  "registered, room for less than max_payload: answered through "
+		  "responseq, byte for byte");
 }
 
 /* One call, alone: its CQE's res (1 when none came). */
@@ -324,6 +359,8 @@ int main(void)
 	    ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info))
 		return tap_done();
 	max_payload = info.max_payload;
+	in_place = !!(info.features & (1ull << VIRTIO_SIMPLE_F_ANSWER_IN_PLACE));
+	printf("# ANSWER_IN_PLACE %s\n", in_place ? "negotiated" : "not offered");
 	arena = mmap(NULL, (size_t)DEPTH * SLOT, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	err = io_uring_queue_init(DEPTH, &ring, 0);
@@ -338,6 +375,7 @@ int main(void)
 
 	round_trips(&ring, 1, "registered");
 	round_trips(&ring, 0, "plain buffers");
+	not_in_place_when_short(&ring);
 	bad_commands(&ring);
 	notifications(&ring);
 	past_the_share(&ring);
