@@ -1379,144 +1379,11 @@ static void test_features(void *obj, void *data, QGuestAllocator *alloc)
 
     if (data) {
         want |= 1ull << VIRTIO_F_RING_PACKED;
+        want &= ~(1ull << VIRTIO_SIMPLE_F_ANSWER_IN_PLACE);
     }
     dev_init(&d, obj, alloc);
     qvirtio_start_device(d.vdev);
     g_assert_cmphex(qvirtio_get_features(d.vdev), ==, want);
-}
-
-/* answer-in-place=off: the feature is not offered. */
-static void test_features_no_in_place(void *obj, void *data,
-                                      QGuestAllocator *alloc)
-{
-    Dev d;
-
-    dev_init(&d, obj, alloc);
-    qvirtio_start_device(d.vdev);
-    g_assert_false(qvirtio_get_features(d.vdev) &
-                   (1ull << VIRTIO_SIMPLE_F_ANSWER_IN_PLACE));
-}
-
-/*
- * ANSWER_IN_PLACE, laid out as the Linux driver lays it out: the request's
- * header and payload, then room for the answer's header and the SAME
- * payload memory.  Returns the head.
- */
-static uint32_t send_in_place(Dev *d, uint64_t id, uint16_t op,
-                              const void *payload, uint32_t n, uint32_t room,
-                              uint64_t *ans, uint64_t *data)
-{
-    struct virtio_simple_hdr hdr = {
-        .id = cpu_to_le64(id),
-        .op = cpu_to_le16(op),
-        .len = cpu_to_le32(n),
-    };
-    uint64_t a = guest_alloc(d->alloc, HDR);
-    uint32_t head;
-
-    *ans = guest_alloc(d->alloc, HDR);
-    *data = guest_alloc(d->alloc, MAX(n, room) + 1);
-    qtest_memwrite(d->qts, a, &hdr, HDR);
-    qtest_memset(d->qts, *ans, 0xa5, HDR);
-    if (n) {
-        qtest_memwrite(d->qts, *data, payload, n);
-    }
-    head = qvirtqueue_add(d->qts, d->req, a, HDR, false, true);
-    if (n) {
-        qvirtqueue_add(d->qts, d->req, *data, n, false, true);
-    }
-    qvirtqueue_add(d->qts, d->req, *ans, HDR, true, room > 0);
-    if (room) {
-        qvirtqueue_add(d->qts, d->req, *data, room, true, false);
-    }
-    qvirtqueue_kick(d->qts, d->vdev, d->req, head);
-    return head;
-}
-
-/* The next request chain given back on requestq: its used length. */
-static uint32_t wait_req_used(Dev *d, uint32_t head)
-{
-    gint64 start = g_get_monotonic_time();
-    uint32_t idx, used;
-
-    while (!qvirtqueue_get_buf(d->qts, d->req, &idx, &used)) {
-        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
-        qtest_clock_step(d->qts, 1000);
-    }
-    g_assert_cmpuint(idx, ==, head);
-    return last_used_len(d, d->req);
-}
-
-static void read_hdr(Dev *d, uint64_t at, Resp *r)
-{
-    struct virtio_simple_hdr hdr;
-
-    qtest_memread(d->qts, at, &hdr, HDR);
-    r->id = le64_to_cpu(hdr.id);
-    r->op = le16_to_cpu(hdr.op);
-    r->status = le16_to_cpu(hdr.status);
-    r->len = le32_to_cpu(hdr.len);
-}
-
-static void test_answer_in_place(void *obj, void *data, QGuestAllocator *alloc)
-{
-    uint8_t payload[3000], got[3000];
-    uint32_t head, used, crc, delay = cpu_to_le32(10);
-    uint64_t ans, at;
-    Resp r;
-    Dev d;
-
-    for (size_t i = 0; i < sizeof(payload); i++) {
-        payload[i] = i * 11 + 1;
-    }
-    dev_start(&d, obj, alloc);
-    g_assert_true(d.vdev->features & (1ull << VIRTIO_SIMPLE_F_ANSWER_IN_PLACE));
-    post_resp(&d, HDR + 64, false);     /* must be left alone */
-
-    head = send_in_place(&d, 5, VIRTIO_SIMPLE_OP_ECHO, payload,
-                         sizeof(payload), sizeof(payload), &ans, &at);
-    used = wait_req_used(&d, head);
-    read_hdr(&d, ans, &r);
-    g_assert_cmpuint(used, ==, HDR + sizeof(payload));
-    g_assert_cmpuint(r.id, ==, 5);
-    g_assert_cmpuint(r.op, ==, VIRTIO_SIMPLE_OP_ECHO);
-    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
-    g_assert_cmpuint(r.len, ==, sizeof(payload));
-    qtest_memread(d.qts, at, got, sizeof(got));
-    g_assert_cmpmem(got, sizeof(got), payload, sizeof(payload));
-
-    head = send_in_place(&d, 6, VIRTIO_SIMPLE_OP_CRC32C, payload,
-                         sizeof(payload), sizeof(payload), &ans, &at);
-    used = wait_req_used(&d, head);
-    read_hdr(&d, ans, &r);
-    qtest_memread(d.qts, at, &crc, sizeof(crc));
-    g_assert_cmpuint(used, ==, HDR + 4);
-    g_assert_cmpuint(r.len, ==, 4);
-    g_assert_cmphex(le32_to_cpu(crc), ==,
-                    host_crc32c(payload, sizeof(payload)));
-
-    /* room for the header alone: EMSGSIZE, as in a small response buffer */
-    head = send_in_place(&d, 7, VIRTIO_SIMPLE_OP_ECHO, payload, 10, 0,
-                         &ans, &at);
-    used = wait_req_used(&d, head);
-    read_hdr(&d, ans, &r);
-    g_assert_cmpuint(used, ==, HDR);
-    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_EMSGSIZE);
-    g_assert_cmpuint(r.len, ==, 0);
-
-    /* nothing went to responseq: its one buffer is still there */
-    expect_no_resp(&d, 1000 * 1000);
-
-    /* a DELAY comes back empty and is answered on responseq */
-    head = send_in_place(&d, 8, VIRTIO_SIMPLE_OP_DELAY, &delay, sizeof(delay),
-                         64, &ans, &at);
-    g_assert_cmpuint(wait_req_used(&d, head), ==, 0);
-    wait_resp(&d, &r);
-    g_assert_cmpuint(r.id, ==, 8);
-    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
-    g_free(r.payload);
-    call_echo_ok(&d, 9, "and on responseq as before");
-    dev_stop(&d);
 }
 
 /* Start with MSI-X: config vector 0, requestq 1, responseq 2. */
@@ -1649,8 +1516,7 @@ static void test_bad_req_writable(void *obj, void *data,
     expect_violation_then_recover(&d);
 }
 
-static void test_bad_req_in_place_short(void *obj, void *data,
-                                        QGuestAllocator *alloc)
+static void bad_req_in_place_short(void *obj, QGuestAllocator *alloc)
 {
     struct virtio_simple_hdr hdr = { .op = cpu_to_le16(1) };
     uint64_t a, b;
@@ -1666,6 +1532,131 @@ static void test_bad_req_in_place_short(void *obj, void *data,
     qvirtqueue_add(d.qts, d.req, b, HDR - 1, true, false);
     qvirtqueue_kick(d.qts, d.vdev, d.req, head);
     expect_violation_then_recover(&d);
+}
+
+/*
+ * ANSWER_IN_PLACE, laid out as the Linux driver lays it out: the request's
+ * header and payload, then room for the answer's header and the SAME
+ * payload memory.  Returns the head.
+ */
+static uint32_t send_in_place(Dev *d, uint64_t id, uint16_t op,
+                              const void *payload, uint32_t n, uint32_t room,
+                              uint64_t *ans, uint64_t *data)
+{
+    struct virtio_simple_hdr hdr = {
+        .id = cpu_to_le64(id),
+        .op = cpu_to_le16(op),
+        .len = cpu_to_le32(n),
+    };
+    uint64_t a = guest_alloc(d->alloc, HDR);
+    uint32_t head;
+
+    *ans = guest_alloc(d->alloc, HDR);
+    *data = guest_alloc(d->alloc, MAX(n, room) + 1);
+    qtest_memwrite(d->qts, a, &hdr, HDR);
+    qtest_memset(d->qts, *ans, 0xa5, HDR);
+    if (n) {
+        qtest_memwrite(d->qts, *data, payload, n);
+    }
+    head = qvirtqueue_add(d->qts, d->req, a, HDR, false, true);
+    if (n) {
+        qvirtqueue_add(d->qts, d->req, *data, n, false, true);
+    }
+    qvirtqueue_add(d->qts, d->req, *ans, HDR, true, room > 0);
+    if (room) {
+        qvirtqueue_add(d->qts, d->req, *data, room, true, false);
+    }
+    qvirtqueue_kick(d->qts, d->vdev, d->req, head);
+    return head;
+}
+
+/* The next request chain given back on requestq: its used length. */
+static uint32_t wait_req_used(Dev *d, uint32_t head)
+{
+    gint64 start = g_get_monotonic_time();
+    uint32_t idx, used;
+
+    while (!qvirtqueue_get_buf(d->qts, d->req, &idx, &used)) {
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+        qtest_clock_step(d->qts, 1000);
+    }
+    g_assert_cmpuint(idx, ==, head);
+    return last_used_len(d, d->req);
+}
+
+static void read_hdr(Dev *d, uint64_t at, Resp *r)
+{
+    struct virtio_simple_hdr hdr;
+
+    qtest_memread(d->qts, at, &hdr, HDR);
+    r->id = le64_to_cpu(hdr.id);
+    r->op = le16_to_cpu(hdr.op);
+    r->status = le16_to_cpu(hdr.status);
+    r->len = le32_to_cpu(hdr.len);
+}
+
+static void test_answer_in_place(void *obj, void *data, QGuestAllocator *alloc)
+{
+    uint8_t payload[3000], got[3000];
+    uint32_t head, used, crc, delay = cpu_to_le32(10);
+    uint64_t ans, at;
+    Resp r;
+    Dev d;
+
+    for (size_t i = 0; i < sizeof(payload); i++) {
+        payload[i] = i * 11 + 1;
+    }
+    dev_start(&d, obj, alloc);
+    g_assert_true(d.vdev->features & (1ull << VIRTIO_SIMPLE_F_ANSWER_IN_PLACE));
+    post_resp(&d, HDR + 64, false);     /* must be left alone */
+
+    head = send_in_place(&d, 5, VIRTIO_SIMPLE_OP_ECHO, payload,
+                         sizeof(payload), sizeof(payload), &ans, &at);
+    used = wait_req_used(&d, head);
+    read_hdr(&d, ans, &r);
+    g_assert_cmpuint(used, ==, HDR + sizeof(payload));
+    g_assert_cmpuint(r.id, ==, 5);
+    g_assert_cmpuint(r.op, ==, VIRTIO_SIMPLE_OP_ECHO);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_assert_cmpuint(r.len, ==, sizeof(payload));
+    qtest_memread(d.qts, at, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), payload, sizeof(payload));
+
+    head = send_in_place(&d, 6, VIRTIO_SIMPLE_OP_CRC32C, payload,
+                         sizeof(payload), sizeof(payload), &ans, &at);
+    used = wait_req_used(&d, head);
+    read_hdr(&d, ans, &r);
+    qtest_memread(d.qts, at, &crc, sizeof(crc));
+    g_assert_cmpuint(used, ==, HDR + 4);
+    g_assert_cmpuint(r.len, ==, 4);
+    g_assert_cmphex(le32_to_cpu(crc), ==,
+                    host_crc32c(payload, sizeof(payload)));
+
+    /* room for the header alone: EMSGSIZE, as in a small response buffer */
+    head = send_in_place(&d, 7, VIRTIO_SIMPLE_OP_ECHO, payload, 10, 0,
+                         &ans, &at);
+    used = wait_req_used(&d, head);
+    read_hdr(&d, ans, &r);
+    g_assert_cmpuint(used, ==, HDR);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_EMSGSIZE);
+    g_assert_cmpuint(r.len, ==, 0);
+
+    /* nothing went to responseq: its one buffer is still there */
+    expect_no_resp(&d, 1000 * 1000);
+
+    /* a DELAY comes back empty and is answered on responseq */
+    head = send_in_place(&d, 8, VIRTIO_SIMPLE_OP_DELAY, &delay, sizeof(delay),
+                         64, &ans, &at);
+    g_assert_cmpuint(wait_req_used(&d, head), ==, 0);
+    wait_resp(&d, &r);
+    g_assert_cmpuint(r.id, ==, 8);
+    g_assert_cmpuint(r.status, ==, VIRTIO_SIMPLE_S_OK);
+    g_free(r.payload);
+    call_echo_ok(&d, 9, "and on responseq as before");
+    dev_stop(&d);
+
+    /* room for less than a header: a transport violation */
+    bad_req_in_place_short(obj, alloc);
 }
 
 static void test_bad_req_short(void *obj, void *data, QGuestAllocator *alloc)
@@ -1702,6 +1693,13 @@ static void test_bad_resp_short(void *obj, void *data,
     post_resp(&d, HDR - 1, false);
     send_req(&d, 1, VIRTIO_SIMPLE_OP_ECHO, "a", 1);
     expect_violation_then_recover(&d);
+}
+
+/* Both kinds of bad response buffer, one after the other. */
+static void test_bad_resp(void *obj, void *data, QGuestAllocator *alloc)
+{
+    test_bad_resp_readable(obj, data, alloc);
+    test_bad_resp_short(obj, data, alloc);
 }
 
 /* A descriptor chain that loops: the virtio core rejects it. */
@@ -2010,10 +2008,7 @@ static void register_virtio_simple_test(void)
     qos_add_test("bad-req-writable", "virtio-simple", test_bad_req_writable,
                  NULL);
     qos_add_test("bad-req-short", "virtio-simple", test_bad_req_short, NULL);
-    qos_add_test("bad-resp-readable", "virtio-simple",
-                 test_bad_resp_readable, NULL);
-    qos_add_test("bad-resp-short", "virtio-simple", test_bad_resp_short,
-                 NULL);
+    qos_add_test("bad-resp", "virtio-simple", test_bad_resp, NULL);
     qos_add_test("bad-desc-loop", "virtio-simple", test_bad_desc_loop, NULL);
     qos_add_test("no-version-1", "virtio-simple", test_no_version_1, NULL);
     qos_add_test("config-generation", "virtio-simple",
@@ -2033,17 +2028,12 @@ static void register_virtio_simple_test(void)
                      .edge.extra_device_opts = "max-payload=4",
                  });
     qos_add_test("features", "virtio-simple", test_features, NULL);
-    qos_add_test("features-no-in-place", "virtio-simple",
-                 test_features_no_in_place, &(QOSGraphTestOptions) {
-                     .edge.extra_device_opts = "answer-in-place=off",
-                 });
     qos_add_test("answer-in-place", "virtio-simple", test_answer_in_place,
                  NULL);
-    qos_add_test("bad-req-in-place-short", "virtio-simple",
-                 test_bad_req_in_place_short, NULL);
-    qos_add_test("features-packed", "virtio-simple", test_features,
+    /* one node for both options: qgraph's walk has room for few more */
+    qos_add_test("features-packed-no-in-place", "virtio-simple", test_features,
                  &(QOSGraphTestOptions) {
-                     .edge.extra_device_opts = "packed=on",
+                     .edge.extra_device_opts = "packed=on,answer-in-place=off",
                      .arg = (void *)1,
                  });
     qos_add_test("irq-per-queue", "virtio-simple", test_irq_per_queue, NULL);
