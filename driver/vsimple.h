@@ -132,6 +132,7 @@ struct vsimple_req {
 	struct vsimple_file *file;	/* whose share of the device it uses */
 	kuid_t uid;			/* and whose user's (file's opener) */
 	struct vsimple_waiter *waiter;	/* or synchronous call */
+	bool room_out;			/* its room for the answer is at the device */
 	struct io_uring_cmd *ucmd;	/* or io_uring call (has an owner) */
 	struct list_head node;		/* in owner->responses once answered */
 	struct list_head charge_node;	/* in owner->charge_list, charging */
@@ -183,7 +184,13 @@ struct vsimple_dev {
 	unsigned int chunks;		/* per response buffer */
 	struct scatterlist *resp_sg;	/* chunks + 1 entries, under lock */
 	struct scatterlist *req_sg;	/* req_sg_len entries, under lock */
-	unsigned int req_sg_len;	/* one more: a buffer sent in place */
+	unsigned int req_sg_len;	/* twice that and two: sent in place */
+	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC, negotiated */
+	/*
+	 * VIRTIO_SIMPLE_F_ANSWER_IN_PLACE negotiated, and indirect: a chain
+	 * with room for max_payload takes one descriptor, not twenty
+	 */
+	bool answer_in_place;
 	int minor;
 	struct device *node;		/* /dev/virtio-simpleN */
 
@@ -282,7 +289,7 @@ void vsimple_failure_hdr(const struct vsimple_req *req,
 int vsimple_state_err(struct vsimple_dev *dev);
 bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 		       bool stream, unsigned int descs);
-void vsimple_fail_all(struct vsimple_dev *dev, int err);
+void vsimple_fail_all(struct vsimple_dev *dev, int err, bool stopped);
 struct vsimple_req *vsimple_oldest_request(struct vsimple_dev *dev);
 void vsimple_req_done(struct virtqueue *vq);
 void vsimple_resp_done(struct virtqueue *vq);

@@ -7,7 +7,9 @@
  * and against its file's limits until the response is read (vsimple.h).
  *
  * Interrupts: requestq's callback stays disabled (its descriptors are
- * reclaimed on the submit path and with every answer); responseq is
+ * reclaimed on the submit path and with every answer) unless requests with
+ * room for their answer are out (ANSWER_IN_PLACE): then it carries answers
+ * and is drained and re-armed as responseq is; responseq is
  * drained with its callback disabled and re-armed after, so one interrupt
  * serves a batch.  Response buffers are allocated in process context only
  * (refill work, with backoff), never in the interrupt handler.
@@ -109,7 +111,9 @@ static void vsimple_wake_desc_waiters(struct vsimple_dev *dev)
 	}
 }
 
+static struct vsimple_req *vsimple_find(struct vsimple_dev *dev, u64 tag);
 static void vsimple_answered_in_place(struct vsimple_dev *dev,
+				      struct vsimple_req *req,
 				      struct vsimple_buf *rb, unsigned int used);
 
 /*
@@ -123,11 +127,16 @@ static void vsimple_reclaim_requests(struct vsimple_dev *dev)
 	struct vsimple_buf *rb;
 	unsigned int len;
 
+	struct vsimple_req *req;
+
 	while ((rb = virtqueue_get_buf(dev->req_vq, &len))) {
 		if (rb->in_place) {
 			dev->in_place_out--;
+			req = vsimple_find(dev, rb->tag);
 			if (len)
-				vsimple_answered_in_place(dev, rb, len);
+				vsimple_answered_in_place(dev, req, rb, len);
+			else if (req)	/* its answer comes on responseq */
+				req->room_out = false;
 		}
 		vsimple_free_buf(rb);
 	}
@@ -238,13 +247,18 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 	}
 }
 
-/* Fail every request on its way, e.g. on removal or reset.  Lock held. */
-void vsimple_fail_all(struct vsimple_dev *dev, int err)
+/*
+ * Fail every request on its way, e.g. on removal or reset.  Before the
+ * device is @stopped (reset), those whose room for the answer is still at
+ * the device stay: it could write into the caller's pages after the call
+ * ended.  Lock held.
+ */
+void vsimple_fail_all(struct vsimple_dev *dev, int err, bool stopped)
 {
 	unsigned int i;
 
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)
-		if (dev->slots[i])
+		if (dev->slots[i] && (stopped || !dev->slots[i]->room_out))
 			vsimple_deliver(dev, dev->slots[i], NULL, 0, 0, err, true);
 }
 
@@ -620,6 +634,21 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 	}
 	tag = le64_to_cpu(buf->hdr.id);
 	req = vsimple_find(dev, tag);
+	if (req && req->room_out) {
+		/*
+		 * only a DELAY's answer comes here, its chain given back
+		 * first: take it, then ask again (it may have been answered
+		 * in place meanwhile)
+		 */
+		vsimple_reclaim_requests(dev);
+		req = vsimple_find(dev, tag);
+		if (req && req->room_out) {
+			/* not failed: its pages may still be written */
+			vsimple_bad_response(dev, "answer on responseq, room out",
+					     used);
+			goto recycle;
+		}
+	}
 	if (!req) {
 		vsimple_bad_response(dev, "unknown id", used);
 		goto recycle;
@@ -684,9 +713,9 @@ recycle:
  * pages; nothing is copied or kept but the header.  Lock held.
  */
 static void vsimple_answered_in_place(struct vsimple_dev *dev,
+				      struct vsimple_req *req,
 				      struct vsimple_buf *rb, unsigned int used)
 {
-	struct vsimple_req *req = vsimple_find(dev, rb->tag);
 	const char *bad = NULL;
 	u32 len;
 
@@ -694,6 +723,7 @@ static void vsimple_answered_in_place(struct vsimple_dev *dev,
 		vsimple_bad_response(dev, "answer in place to no request", used);
 		return;
 	}
+	req->room_out = false;
 	len = le32_to_cpu(rb->ans.len);
 	if (used < VSIMPLE_HDR_LEN || used - VSIMPLE_HDR_LEN > rb->room)
 		bad = "used length out of range";
@@ -1133,14 +1163,24 @@ static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
 	struct vsimple_buf *rb;
 	unsigned int n, m = 0, i;
 
+	if (to && !iov_iter_is_bvec(to))
+		to = NULL;
 	if (!iov_iter_is_bvec(from) || iov_iter_count(from) < len ||
-	    (!len && !to) || (to && !iov_iter_is_bvec(to)))
+	    (!len && !to))
 		return NULL;
 	n = vsimple_borrow_sg(from, len, NULL, NULL);
 	if (to)
 		m = vsimple_borrow_sg(to, room, NULL, NULL) + 1;
-	if (n + m + 1 > READ_ONCE(dev->req_ring) ||
-	    n + m + 1 > dev->req_sg_len)
+	/* too long with the room: the payload alone, the answer copied */
+	if (m && (n + m + 1 > READ_ONCE(dev->req_ring) ||
+		  n + m + 1 > dev->req_sg_len)) {
+		to = NULL;
+		room = 0;
+		m = 0;
+		if (!len)
+			return NULL;
+	}
+	if (n + 1 > READ_ONCE(dev->req_ring) || n + 1 > dev->req_sg_len)
 		return NULL;
 	rb = kmalloc(struct_size(rb, chunk, n + m), GFP_KERNEL_ACCOUNT);
 	if (!rb)
@@ -1149,6 +1189,7 @@ static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
 	rb->order = 0;
 	rb->in_place = to;
 	rb->room = room;
+	memset(&rb->ans, 0, sizeof(rb->ans));	/* never old heap */
 	vsimple_borrow_sg(from, len, NULL, rb->chunk);
 	if (to)
 		vsimple_borrow_sg(to, room, NULL, rb->chunk + n);
@@ -1173,7 +1214,7 @@ static unsigned int vsimple_request_chain(const struct vsimple_buf *rb)
 static unsigned int vsimple_request_descs(struct vsimple_dev *dev,
 					  const struct vsimple_buf *rb)
 {
-	if (virtio_has_feature(dev->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+	if (dev->indirect)
 		return 1;
 	return vsimple_request_chain(rb);
 }
@@ -1289,6 +1330,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	req->uid = f->uid;
 	req->waiter = s->waiter;
 	req->ucmd = s->ucmd;
+	req->room_out = rb->in_place;
 	rb->hdr.id = cpu_to_le64(req->tag);
 	rb->hdr.op = cpu_to_le16(s->op);
 	rb->hdr.status = 0;
@@ -1315,7 +1357,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	dev->in_flight++;
 	dev->stats.requests++;
 	dev->stats.bytes_in += len;
-	if (rb->borrowed)
+	if (rb->borrowed && len)
 		dev->stats.sent_in_place++;
 	/* its answer comes on requestq: that interrupt is wanted now */
 	if (rb->in_place && !dev->in_place_out++ &&

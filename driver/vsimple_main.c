@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include "vsimple.h"
 
 unsigned int vsimple_request_timeout_ms = 10000;
@@ -178,7 +179,7 @@ static void vsimple_stop(struct vsimple_dev *dev, int err)
 	cancel_delayed_work_sync(&dev->refill_work);
 	virtio_reset_device(dev->vdev);
 	spin_lock_irq(&dev->lock);
-	vsimple_fail_all(dev, err);
+	vsimple_fail_all(dev, err, true);
 	spin_unlock_irq(&dev->lock);
 	vsimple_wake_all(dev);
 	vsimple_vqs_del(dev);
@@ -231,7 +232,7 @@ static void vsimple_recover_work(struct work_struct *work)
 		 * broken finds its failed requests queued first, named by id
 		 */
 		WRITE_ONCE(dev->broken, true);
-		vsimple_fail_all(dev, -EIO);
+		vsimple_fail_all(dev, -EIO, false);
 		spin_unlock_irq(&dev->lock);
 		vsimple_give_up(dev);
 		return;
@@ -372,6 +373,13 @@ static int vsimple_probe(struct virtio_device *vdev)
 	INIT_WORK(&dev->config_work, vsimple_config_work);
 	INIT_WORK(&dev->recover_work, vsimple_recover_work);
 	INIT_DELAYED_WORK(&dev->watchdog, vsimple_watchdog);
+	/*
+	 * what was negotiated, read now: after an unbind the calls of open
+	 * files must not ask the core, whose driver pointer is gone
+	 */
+	dev->indirect = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
+	dev->answer_in_place = dev->indirect &&
+		virtio_has_feature(vdev, VIRTIO_SIMPLE_F_ANSWER_IN_PLACE);
 
 	err = vsimple_read_config(dev);
 	if (err)

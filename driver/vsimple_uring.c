@@ -7,7 +7,8 @@
  * device from the buffer's pages, no copy: the request holds a reference
  * on each until requestq gives it back, whatever happened to its answer.
  * When the buffer has room for max_payload and the device offers
- * ANSWER_IN_PLACE, the chain also gives the device room for the answer:
+ * ANSWER_IN_PLACE (with indirect descriptors), the chain also gives the
+ * device room for the answer:
  * its header in the driver's memory, its payload in the same pages, so
  * the device writes the answer where the caller reads it and only the
  * 16-byte header is copied.  Otherwise the answer arrives in a responseq
@@ -28,7 +29,6 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
-#include <linux/virtio_config.h>
 #include "vsimple.h"
 
 /* Kept in the command's pdu from submission to completion. */
@@ -187,7 +187,7 @@ int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	s.in_place = pdu->fixed;
 	/* room for any answer: the device writes it in these pages */
 	if (pdu->fixed && pdu->cap - VSIMPLE_HDR_LEN >= dev->max_payload &&
-	    virtio_has_feature(dev->vdev, VIRTIO_SIMPLE_F_ANSWER_IN_PLACE) &&
+	    dev->answer_in_place &&
 	    !vsimple_uring_iter(ucmd, pdu->addr + VSIMPLE_HDR_LEN,
 				dev->max_payload, ITER_DEST, &to))
 		s.answer_to = &to;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <sys/mman.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -100,6 +101,54 @@ static int test_freeze(void)
 	return tap_done();
 }
 
+/*
+ * One io_uring ECHO on @fd from a registered buffer with room for any
+ * answer (the driver would answer it in place); its CQE's res (1: none).
+ * After an unbind the driver must not ask the virtio core about features:
+ * the core's driver pointer is gone.
+ */
+static int late_fixed_call(int fd, uint32_t max_payload)
+{
+	struct __kernel_timespec ts = { .tv_sec = 30 };
+	size_t size = VIRTIO_SIMPLE_HDR_SIZE + max_payload;
+	struct virtio_simple_hdr h = {
+		.id = htole64(5), .op = htole16(VIRTIO_SIMPLE_OP_ECHO),
+		.len = htole32(1),
+	};
+	struct virtio_simple_uring_call uc = {
+		.req_len = sizeof(h) + 1, .cap = size,
+	};
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	struct iovec iov;
+	int res = 1;
+
+	iov.iov_len = size;
+	iov.iov_base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (iov.iov_base == MAP_FAILED || io_uring_queue_init(2, &ring, 0))
+		return res;
+	if (!io_uring_register_buffers(&ring, &iov, 1)) {
+		memcpy(iov.iov_base, &h, sizeof(h));
+		uc.addr = (uintptr_t)iov.iov_base;
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+		sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
+		memcpy(sqe->cmd, &uc, sizeof(uc));
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		sqe->buf_index = 0;
+		io_uring_submit(&ring);
+		if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
+			res = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+		}
+	}
+	io_uring_queue_exit(&ring);
+	munmap(iov.iov_base, size);
+	return res;
+}
+
 int main(int argc, char **argv)
 {
 	int unplug = argc > 1 && !strcmp(argv[1], "unplug");
@@ -111,6 +160,7 @@ int main(int argc, char **argv)
 	struct pollfd p;
 	uint8_t buf[64], ubuf[64];
 	struct io_uring ring;
+	uint32_t max_payload;
 	int fd, fd2, n, uring_ok;
 
 	if (argc > 1 && !strcmp(argv[1], "freeze"))
@@ -121,6 +171,7 @@ int main(int argc, char **argv)
 	fd = open(NODE, O_RDWR);
 	fd2 = open(NODE, O_RDWR);
 	ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
+	max_payload = info.max_payload;
 	/* fill the in-flight limit with 1 s DELAYs so a writer blocks */
 	for (n = 0; n < (int)info.max_in_flight; n++)
 		send_req(fd, n, VIRTIO_SIMPLE_OP_DELAY, &d, 4);
@@ -200,6 +251,9 @@ int main(int argc, char **argv)
 	errno = 0;
 	n = ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
 	tap_check(n < 0 && errno == ENODEV, "a later ioctl: ENODEV");
+	tap_check(late_fixed_call(fd, max_payload) == -ENODEV,
+		  "a later io_uring call from a registered buffer with room for "
+		  "any answer: ENODEV, and the kernel lives");
 	tap_check(close(fd) == 0 && close(fd2) == 0, "close works");
 	for (n = 0; n < 30000 && !access(NODE, F_OK); n++)
 		usleep(1000);
