@@ -4,6 +4,7 @@
 #define VSIMPLE_H
 
 #include <linux/bits.h>
+#include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/kref.h>
@@ -65,6 +66,14 @@ struct io_uring_cmd;
  * works fall behind (a cgroup at its limit makes each copy reclaim first).
  */
 #define VSIMPLE_DEV_CHARGING		SZ_16M
+/*
+ * io_uring calls past the file's share wait in its backlog, their payload
+ * taken (pages held, or copied and charged to the caller), and go to the
+ * device from the completion path as answers free slots: no worker thread
+ * and one notification per batch.  At most this many per file; past it a
+ * call waits in an io_uring worker as a write() waits.
+ */
+#define VSIMPLE_BACKLOG_MAX		VSIMPLE_MAX_IN_FLIGHT
 
 /* vsimple_main.c: module parameters */
 extern unsigned int vsimple_request_timeout_ms;
@@ -91,7 +100,8 @@ extern unsigned int vsimple_busy_poll_us;
 struct vsimple_buf {
 	unsigned int nchunks;		/* in chunk[]; 0: payload in data[] */
 	unsigned int order;		/* of each chunk's pages */
-	unsigned int borrowed;		/* sent in place: pages held in chunk[] */
+	unsigned int borrowed;		/* sent in place: pages held in bvec[] */
+	unsigned int out_pages;		/* of those, the payload's (the rest: room) */
 	/*
 	 * A request sent with room for its answer (ANSWER_IN_PLACE): its tag
 	 * and the answer's header, device-writable, the payload room after
@@ -106,6 +116,7 @@ struct vsimple_buf {
 	union {
 		DECLARE_FLEX_ARRAY(struct page *, chunk);
 		DECLARE_FLEX_ARRAY(u8, data);
+		DECLARE_FLEX_ARRAY(struct bio_vec, bvec);	/* borrowed */
 	};
 };
 
@@ -134,7 +145,9 @@ struct vsimple_req {
 	struct vsimple_waiter *waiter;	/* or synchronous call */
 	bool room_out;			/* its room for the answer is at the device */
 	struct io_uring_cmd *ucmd;	/* or io_uring call (has an owner) */
-	struct list_head node;		/* in owner->responses once answered */
+	/* in owner->responses once answered, or in its backlog unsent */
+	struct list_head node;
+	struct vsimple_buf *waiting;	/* in the backlog: the request */
 	struct list_head charge_node;	/* in owner->charge_list, charging */
 	bool charging;			/* its copy is being charged: not readable */
 	int err;			/* -EIO/-ENODEV: failed, no response */
@@ -171,6 +184,7 @@ struct vsimple_stats {
 	u64 polled;			/* answers taken by busy polling */
 	u64 sent_in_place;		/* requests sent from registered pages */
 	u64 answered_in_place;		/* answers the device wrote into them */
+	u64 backlogged;			/* io_uring calls that waited in a backlog */
 	u64 charged_copies;		/* big answers the charge work copied */
 };
 
@@ -244,6 +258,8 @@ struct vsimple_file {
 	unsigned int pending;		/* written, response not yet read */
 	unsigned int at_device;		/* written, not yet answered */
 	unsigned int read_batch;	/* answers per read(), at most */
+	struct list_head backlog;	/* io_uring calls waiting for a slot */
+	unsigned int nbacklog;
 	size_t unread_bytes;		/* pinned by the unread answers */
 	struct mem_cgroup *memcg;	/* of the opener: pays for the copies */
 	kuid_t uid;			/* of the opener: the user's share */
@@ -274,6 +290,8 @@ struct vsimple_send {
 /* vsimple_core.c: requests and responses */
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		   const struct vsimple_send *s);
+void vsimple_flush_backlogs(struct vsimple_dev *dev);
+void vsimple_fail_backlogs(struct vsimple_dev *dev, int err);
 void vsimple_kick_requests(struct vsimple_dev *dev);
 int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,
 		 const void __user *ureq, u32 len, struct vsimple_waiter *w);

@@ -53,6 +53,7 @@ static int vsimple_open(struct inode *inode, struct file *filp)
 	f->uid = current_euid();
 	f->read_batch = 1;
 	INIT_LIST_HEAD(&f->responses);
+	INIT_LIST_HEAD(&f->backlog);
 	INIT_LIST_HEAD(&f->charge_list);
 	INIT_WORK(&f->charge_work, vsimple_charge_work);
 	init_waitqueue_head(&f->read_wq);
@@ -73,6 +74,8 @@ static int vsimple_release(struct inode *inode, struct file *filp)
 	unsigned int i;
 
 	spin_lock_irq(&dev->lock);
+	/* io_uring holds the file while a call of its backlog waits */
+	WARN_ON_ONCE(f->nbacklog);
 	list_del(&f->node);
 	/* answers still to come go to nobody now */
 	for (i = 0; i < VSIMPLE_MAX_IN_FLIGHT; i++)

@@ -112,6 +112,8 @@ static void vsimple_wake_desc_waiters(struct vsimple_dev *dev)
 }
 
 static struct vsimple_req *vsimple_find(struct vsimple_dev *dev, u64 tag);
+static bool vsimple_flush_file(struct vsimple_dev *dev, struct vsimple_file *f);
+static bool vsimple_flush_all(struct vsimple_dev *dev);
 static void vsimple_answered_in_place(struct vsimple_dev *dev,
 				      struct vsimple_req *req,
 				      struct vsimple_buf *rb, unsigned int used);
@@ -190,6 +192,8 @@ void vsimple_resp_consumed(struct vsimple_file *f, struct vsimple_req *req)
 	kfree(req);
 	f->pending--;
 	wake_up_interruptible(&f->write_wq);	/* its own limits alone */
+	if (f->nbacklog && vsimple_flush_file(f->dev, f))
+		virtqueue_kick(f->dev->req_vq);
 }
 
 /*
@@ -288,7 +292,7 @@ void vsimple_free_buf(struct vsimple_buf *buf)
 	if (!buf)
 		return;
 	while (buf->borrowed)
-		put_page(buf->chunk[--buf->borrowed]);
+		put_page(buf->bvec[--buf->borrowed].bv_page);
 	while (buf->nchunks)
 		__free_pages(buf->chunk[--buf->nchunks], buf->order);
 	kfree(buf);
@@ -772,6 +776,8 @@ static unsigned int vsimple_drain(struct vsimple_dev *dev)
 		return 0;
 	vsimple_reclaim_requests(dev);	/* answered: their requests were read */
 	virtqueue_kick(vq);		/* recycled buffers */
+	if (vsimple_flush_all(dev))	/* backlogs, into the freed slots */
+		virtqueue_kick(dev->req_vq);
 	if (dev->resp_missing && !dev->dead && !dev->broken && !dev->recovering)
 		queue_delayed_work(system_wq, &dev->refill_work, 0);
 	return n;
@@ -926,6 +932,8 @@ void vsimple_req_done(struct virtqueue *vq)
 		virtqueue_disable_cb(vq);
 		vsimple_reclaim_requests(dev);
 	} while (dev->in_place_out && !virtqueue_enable_cb(vq));
+	if (vsimple_flush_all(dev))
+		virtqueue_kick(vq);
 	vsimple_wake_desc_waiters(dev);
 	spin_unlock_irqrestore(&dev->lock, flags);
 }
@@ -1118,10 +1126,10 @@ static struct vsimple_buf *vsimple_alloc_request(struct vsimple_dev *dev,
 /*
  * The pages holding @len bytes of a registered buffer (a bio_vec
  * iterator), a page at most per entry (a bio_vec may span a huge page),
- * into @sg and @pages; with NULLs only counted.
+ * into @out; with NULL only counted.
  */
 static unsigned int vsimple_borrow_sg(const struct iov_iter *from, size_t len,
-				      struct scatterlist *sg, struct page **pages)
+				      struct bio_vec *out)
 {
 	const struct bio_vec *bv = from->bvec;
 	size_t skip = from->iov_offset, off, n;
@@ -1134,10 +1142,8 @@ static unsigned int vsimple_borrow_sg(const struct iov_iter *from, size_t len,
 			page = bv->bv_page + off / PAGE_SIZE;
 			off %= PAGE_SIZE;
 			n = min3(len, bv->bv_len - skip, PAGE_SIZE - off);
-			if (sg)
-				sg_set_page(&sg[i], page, n, off);
-			if (pages)
-				pages[i] = page;
+			if (out)
+				bvec_set_page(&out[i], page, n, off);
 			i++;
 			len -= n;
 			skip += n;
@@ -1168,9 +1174,9 @@ static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
 	if (!iov_iter_is_bvec(from) || iov_iter_count(from) < len ||
 	    (!len && !to))
 		return NULL;
-	n = vsimple_borrow_sg(from, len, NULL, NULL);
+	n = vsimple_borrow_sg(from, len, NULL);
 	if (to)
-		m = vsimple_borrow_sg(to, room, NULL, NULL) + 1;
+		m = vsimple_borrow_sg(to, room, NULL) + 1;
 	/* too long with the room: the payload alone, the answer copied */
 	if (m && (n + m + 1 > READ_ONCE(dev->req_ring) ||
 		  n + m + 1 > dev->req_sg_len)) {
@@ -1182,7 +1188,7 @@ static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
 	}
 	if (n + 1 > READ_ONCE(dev->req_ring) || n + 1 > dev->req_sg_len)
 		return NULL;
-	rb = kmalloc(struct_size(rb, chunk, n + m), GFP_KERNEL_ACCOUNT);
+	rb = kmalloc(struct_size(rb, bvec, n + m), GFP_KERNEL_ACCOUNT);
 	if (!rb)
 		return NULL;
 	rb->nchunks = 0;
@@ -1190,12 +1196,13 @@ static struct vsimple_buf *vsimple_borrow_request(struct vsimple_dev *dev,
 	rb->in_place = to;
 	rb->room = room;
 	memset(&rb->ans, 0, sizeof(rb->ans));	/* never old heap */
-	vsimple_borrow_sg(from, len, NULL, rb->chunk);
+	vsimple_borrow_sg(from, len, rb->bvec);
 	if (to)
-		vsimple_borrow_sg(to, room, NULL, rb->chunk + n);
+		vsimple_borrow_sg(to, room, rb->bvec + n);
+	rb->out_pages = n;
 	rb->borrowed = n + (m ? m - 1 : 0);
 	for (i = 0; i < rb->borrowed; i++)
-		get_page(rb->chunk[i]);
+		get_page(rb->bvec[i].bv_page);
 	return rb;
 }
 
@@ -1219,35 +1226,45 @@ static unsigned int vsimple_request_descs(struct vsimple_dev *dev,
 	return vsimple_request_chain(rb);
 }
 
+static void vsimple_sg_bvecs(struct scatterlist *sg, const struct bio_vec *bv,
+			     unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		sg_set_page(&sg[i], bv[i].bv_page, bv[i].bv_len, bv[i].bv_offset);
+}
+
 /*
- * The sg lists of @rb in dev->req_sg: the request's, then (@in) the
- * answer's room.  Returns the request's entries.  Lock held.
+ * The sg lists of @rb (@len payload bytes) in dev->req_sg: the request's,
+ * then (@in) the answer's room.  From @rb alone, so a request can wait in
+ * a backlog after its caller's iterators are gone.  Lock held.
  */
 static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
-				       struct vsimple_buf *rb,
-				       const struct vsimple_send *s,
+				       struct vsimple_buf *rb, u32 len,
 				       struct scatterlist **in)
 {
 	struct scatterlist *sg = dev->req_sg;
-	size_t chunk = PAGE_SIZE << rb->order, left = s->len;
+	size_t chunk = PAGE_SIZE << rb->order, left = len;
 	unsigned int i, n;
 
 	*in = NULL;
 	if (rb->borrowed || rb->in_place) {
-		n = vsimple_borrow_sg(s->from, s->len, NULL, NULL) + 1;
+		n = rb->out_pages + 1;
 		sg_init_table(sg, n);
 		sg_set_buf(&sg[0], &rb->hdr, VSIMPLE_HDR_LEN);
-		vsimple_borrow_sg(s->from, s->len, &sg[1], NULL);
+		vsimple_sg_bvecs(&sg[1], rb->bvec, rb->out_pages);
 		if (rb->in_place) {
 			*in = &sg[n];
 			sg_init_table(*in, vsimple_request_chain(rb) - n);
 			sg_set_buf(*in, &rb->ans, VSIMPLE_HDR_LEN);
-			vsimple_borrow_sg(s->answer_to, rb->room, *in + 1, NULL);
+			vsimple_sg_bvecs(*in + 1, rb->bvec + rb->out_pages,
+					 rb->borrowed - rb->out_pages);
 		}
 		return n;
 	}
 	if (!rb->nchunks) {
-		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + s->len);
+		sg_init_one(sg, &rb->hdr, VSIMPLE_HDR_LEN + len);
 		return 1;
 	}
 	sg_init_table(sg, vsimple_request_chain(rb));
@@ -1257,6 +1274,145 @@ static unsigned int vsimple_request_sg(struct vsimple_dev *dev,
 		left -= min(left, chunk);
 	}
 	return vsimple_request_chain(rb);
+}
+
+/*
+ * Put @req (@rb, @len payload bytes) on requestq; a slot is free and its
+ * fields from vsimple_submit() are set.  The caller notifies.  Lock held.
+ */
+static int vsimple_send_locked(struct vsimple_dev *dev, struct vsimple_file *f,
+			       struct vsimple_req *req, struct vsimple_buf *rb,
+			       u32 len)
+{
+	struct scatterlist *sgs[2];
+	unsigned int slot;
+	int err;
+
+	for (slot = 0; dev->slots[slot]; slot++)
+		;	/* in_flight < max_in_flight: a free slot exists */
+	req->tag = (u64)dev->generation++ << VSIMPLE_TAG_SLOT_BITS | slot;
+	req->sent = jiffies;
+	req->room_out = rb->in_place;
+	rb->hdr.id = cpu_to_le64(req->tag);
+	rb->hdr.op = cpu_to_le16(req->op);
+	rb->hdr.status = 0;
+	rb->hdr.len = cpu_to_le32(len);
+	rb->tag = req->tag;
+	sgs[0] = dev->req_sg;
+	vsimple_request_sg(dev, rb, len, &sgs[1]);
+	/*
+	 * descriptors are free; a surprise removal can still break the ring,
+	 * and an indirect table not allocated leaves too few (-ENOMEM)
+	 */
+	err = virtqueue_add_sgs(dev->req_vq, sgs, 1, rb->in_place, rb,
+				GFP_ATOMIC);
+	if (err == -ENOSPC)
+		err = -ENOMEM;
+	if (err)
+		return err;
+	dev->slots[slot] = req;
+	if (req->waiter)
+		req->waiter->req = req;
+	if (req->owner)
+		req->owner->pending++;
+	f->at_device++;
+	dev->in_flight++;
+	dev->stats.requests++;
+	dev->stats.bytes_in += len;
+	if (rb->borrowed && len)
+		dev->stats.sent_in_place++;
+	/* its answer comes on requestq: that interrupt is wanted now */
+	if (rb->in_place && !dev->in_place_out++ &&
+	    !virtqueue_enable_cb(dev->req_vq))
+		vsimple_reclaim_requests(dev);
+	vsimple_arm_watchdog(dev);
+	return 0;
+}
+
+/*
+ * An io_uring call failed in the backlog, before it was sent: its CQE says
+ * so as an answer would (vsimple_uring.c).  Lock held.
+ */
+static void vsimple_backlog_fail(struct vsimple_dev *dev, struct vsimple_file *f,
+				 struct vsimple_req *req, int err)
+{
+	list_del(&req->node);
+	f->nbacklog--;
+	vsimple_free_buf(req->waiting);
+	req->waiting = NULL;
+	req->err = err;
+	req->cost = ksize(req);
+	f->unread_bytes += req->cost;
+	dev->unread_bytes += req->cost;
+	dev->unread++;
+	f->pending++;		/* as if sent: vsimple_resp_consumed() ends it */
+	vsimple_uring_answered(req);
+}
+
+/*
+ * Send @f's backlog, oldest first, while its shares allow; returns whether
+ * any went (the caller notifies).  Never while the device is being reset
+ * or is gone: vsimple_fail_backlogs() or a later flush takes them then.
+ * Lock held.
+ */
+static bool vsimple_flush_file(struct vsimple_dev *dev, struct vsimple_file *f)
+{
+	struct vsimple_req *req, *next;
+	struct vsimple_buf *rb;
+	bool sent = false;
+	int err;
+
+	if (vsimple_state_err(dev) || dev->recovering || !dev->req_vq)
+		return false;
+	list_for_each_entry_safe(req, next, &f->backlog, node) {
+		rb = req->waiting;
+		if (!vsimple_slot_free(dev, f, true,
+				       vsimple_request_descs(dev, rb)))
+			break;
+		err = vsimple_send_locked(dev, f, req, rb,
+					  le32_to_cpu(rb->hdr.len));
+		if (err) {
+			vsimple_backlog_fail(dev, f, req, err);
+			continue;
+		}
+		list_del(&req->node);
+		f->nbacklog--;
+		req->waiting = NULL;
+		sent = true;
+	}
+	return sent;
+}
+
+/* Every file's backlog, after answers freed slots.  Lock held. */
+static bool vsimple_flush_all(struct vsimple_dev *dev)
+{
+	struct vsimple_file *f;
+	bool sent = false;
+
+	list_for_each_entry(f, &dev->files, node)
+		if (f->nbacklog)
+			sent |= vsimple_flush_file(dev, f);
+	return sent;
+}
+
+/* After a reset or a resume: send what waited meanwhile. */
+void vsimple_flush_backlogs(struct vsimple_dev *dev)
+{
+	spin_lock_irq(&dev->lock);
+	if (vsimple_flush_all(dev))
+		virtqueue_kick(dev->req_vq);
+	spin_unlock_irq(&dev->lock);
+}
+
+/* The device is gone or broken: every backlog fails with @err.  Lock held. */
+void vsimple_fail_backlogs(struct vsimple_dev *dev, int err)
+{
+	struct vsimple_req *req, *next;
+	struct vsimple_file *f;
+
+	list_for_each_entry(f, &dev->files, node)
+		list_for_each_entry_safe(req, next, &f->backlog, node)
+			vsimple_backlog_fail(dev, f, req, err);
 }
 
 /*
@@ -1274,8 +1430,7 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	struct vsimple_kick k = { .needed = false };
 	struct vsimple_buf *rb = NULL;
 	struct vsimple_req *req = NULL;
-	struct scatterlist *sgs[2];
-	unsigned int slot, descs;
+	unsigned int descs;
 	u32 len = s->len;
 	int err;
 
@@ -1296,6 +1451,14 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		goto free;
 	}
 	INIT_LIST_HEAD(&req->charge_node);
+	req->op = s->op;
+	req->user_id = s->user_id;
+	req->owner = owner;
+	req->file = f;
+	req->uid = f->uid;
+	req->waiter = s->waiter;
+	req->ucmd = s->ucmd;
+	rb->hdr.len = cpu_to_le32(len);
 	/* the spec bounds a chain, indirect or not, by the queue size */
 	if (vsimple_request_chain(rb) > READ_ONCE(dev->req_ring)) {
 		err = -EMSGSIZE;	/* a ring of 1, from another device */
@@ -1314,59 +1477,28 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		err = 0;
 	if (!err)
 		err = vsimple_state_err(dev);
-	if (!err && !vsimple_slot_free(dev, f, owner, descs))
+	/* the backlog first: a new call does not pass those waiting */
+	if (!err && (!vsimple_slot_free(dev, f, owner, descs) ||
+		     (s->ucmd && s->nonblock && f->nbacklog)))
 		err = -EAGAIN;
+	/* an io_uring call past the share waits in the backlog */
+	if (err == -EAGAIN && s->ucmd && s->nonblock &&
+	    f->nbacklog < VSIMPLE_BACKLOG_MAX) {
+		req->waiting = rb;
+		list_add_tail(&req->node, &f->backlog);
+		f->nbacklog++;
+		dev->stats.backlogged++;
+		spin_unlock_irq(&dev->lock);
+		return 0;
+	}
 	if (err)
 		goto unlock;
-
-	for (slot = 0; dev->slots[slot]; slot++)
-		;	/* in_flight < max_in_flight: a free slot exists */
-	req->tag = (u64)dev->generation++ << VSIMPLE_TAG_SLOT_BITS | slot;
-	req->sent = jiffies;
-	req->op = s->op;
-	req->user_id = s->user_id;
-	req->owner = owner;
-	req->file = f;
-	req->uid = f->uid;
-	req->waiter = s->waiter;
-	req->ucmd = s->ucmd;
-	req->room_out = rb->in_place;
-	rb->hdr.id = cpu_to_le64(req->tag);
-	rb->hdr.op = cpu_to_le16(s->op);
-	rb->hdr.status = 0;
-	rb->hdr.len = cpu_to_le32(len);
-	rb->tag = req->tag;
-	sgs[0] = dev->req_sg;
-	vsimple_request_sg(dev, rb, s, &sgs[1]);
-	/*
-	 * descriptors are free; a surprise removal can still break the ring,
-	 * and an indirect table not allocated leaves too few (-ENOMEM)
-	 */
-	err = virtqueue_add_sgs(dev->req_vq, sgs, 1, rb->in_place, rb,
-				GFP_ATOMIC);
-	if (err == -ENOSPC)
-		err = -ENOMEM;
+	err = vsimple_send_locked(dev, f, req, rb, len);
 	if (err)
 		goto unlock;
-	dev->slots[slot] = req;
-	if (s->waiter)
-		s->waiter->req = req;
-	if (owner)
-		owner->pending++;
-	f->at_device++;
-	dev->in_flight++;
-	dev->stats.requests++;
-	dev->stats.bytes_in += len;
-	if (rb->borrowed && len)
-		dev->stats.sent_in_place++;
-	/* its answer comes on requestq: that interrupt is wanted now */
-	if (rb->in_place && !dev->in_place_out++ &&
-	    !virtqueue_enable_cb(dev->req_vq))
-		vsimple_reclaim_requests(dev);
 	/* an io_uring submission notifies once, when its plug is flushed */
 	if (!s->more && !(s->ucmd && vsimple_uring_plugged(dev)))
 		vsimple_kick_prepare(dev, &k);
-	vsimple_arm_watchdog(dev);
 	spin_unlock_irq(&dev->lock);
 	vsimple_notify(dev, &k);
 	return 0;

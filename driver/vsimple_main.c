@@ -180,6 +180,9 @@ static void vsimple_stop(struct vsimple_dev *dev, int err)
 	virtio_reset_device(dev->vdev);
 	spin_lock_irq(&dev->lock);
 	vsimple_fail_all(dev, err, true);
+	/* a reset to recover from: those waiting go after it */
+	if (!dev->recovering)
+		vsimple_fail_backlogs(dev, err);
 	spin_unlock_irq(&dev->lock);
 	vsimple_wake_all(dev);
 	vsimple_vqs_del(dev);
@@ -258,8 +261,13 @@ static void vsimple_recover_work(struct work_struct *work)
 		WRITE_ONCE(dev->broken, true);
 	WRITE_ONCE(dev->recovering, false);
 	spin_unlock_irq(&dev->lock);
-	if (err)
+	if (err) {
 		dev_err(&dev->vdev->dev, "recovery failed (%d): device unusable\n", err);
+		spin_lock_irq(&dev->lock);
+		vsimple_fail_backlogs(dev, -EIO);
+		spin_unlock_irq(&dev->lock);
+	}
+	vsimple_flush_backlogs(dev);
 	vsimple_wake_all(dev);
 }
 
@@ -458,6 +466,7 @@ static int vsimple_restore(struct virtio_device *vdev)
 		return err;
 	if (!READ_ONCE(dev->recovering))
 		vsimple_set_flag(dev, &dev->broken, false);
+	vsimple_flush_backlogs(dev);
 	vsimple_wake_all(dev);
 	return 0;
 }

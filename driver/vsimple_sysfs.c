@@ -168,6 +168,13 @@ static ssize_t answered_in_place_show(struct device *d,
 }
 static DEVICE_ATTR_RO(answered_in_place);
 
+static ssize_t backlogged_show(struct device *d, struct device_attribute *attr,
+			       char *buf)
+{
+	return vsimple_show_stat(d, buf, offsetof(struct vsimple_stats, backlogged));
+}
+static DEVICE_ATTR_RO(backlogged);
+
 static ssize_t charged_copies_show(struct device *d,
 				   struct device_attribute *attr, char *buf)
 {
@@ -193,6 +200,7 @@ static struct attribute *vsimple_attrs[] = {
 	&dev_attr_refill_allocations.attr,
 	&dev_attr_sent_in_place.attr,
 	&dev_attr_answered_in_place.attr,
+	&dev_attr_backlogged.attr,
 	&dev_attr_charged_copies.attr,
 	&dev_attr_charging.attr,
 	&dev_attr_polled.attr,

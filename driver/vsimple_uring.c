@@ -146,9 +146,10 @@ bool vsimple_uring_plugged(struct vsimple_dev *dev)
 /*
  * Nothing in the SQE is trusted: the lengths are checked against each
  * other and max_payload before anything is sent, and the header is read
- * once.  Returns -EIOCBQUEUED once the request is on its way; without a
- * slot, -EAGAIN on the non-blocking first try (io_uring then retries from
- * a worker that may wait).
+ * once.  Returns -EIOCBQUEUED once the request is on its way or waits in
+ * its file's backlog (a slot will take it, vsimple_core.c); with that
+ * backlog full, -EAGAIN on the non-blocking first try (io_uring then
+ * retries from a worker that may wait).
  */
 int vsimple_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 {

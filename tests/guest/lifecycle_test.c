@@ -149,6 +149,8 @@ static int late_fixed_call(int fd, uint32_t max_payload)
 	return res;
 }
 
+#define CALLS 48
+
 int main(int argc, char **argv)
 {
 	int unplug = argc > 1 && !strcmp(argv[1], "unplug");
@@ -158,7 +160,8 @@ int main(int argc, char **argv)
 	char vdev[64];
 	uint32_t d = htole32(1000000);
 	struct pollfd p;
-	uint8_t buf[64], ubuf[64];
+	uint8_t buf[64], ubuf[CALLS][64];
+	unsigned long long backlogged;
 	struct io_uring ring;
 	uint32_t max_payload;
 	int fd, fd2, n, uring_ok;
@@ -183,27 +186,36 @@ int main(int argc, char **argv)
 		sched_yield();
 	tap_check(wait_for_syscall(wr.tid, 1) && wait_for_syscall(rd.tid, 0),
 		  "a writer (at the limit) and a reader (nothing queued) are blocked");
-	/* and an io_uring call, at the device or waiting for a slot in io-wq */
-	uring_ok = io_uring_queue_init(4, &ring, 0) == 0;
-	if (uring_ok) {
+	/*
+	 * and io_uring calls: some at the device, the rest, past what the
+	 * user may have there, waiting in the file's backlog
+	 */
+	backlogged = sysfs_u64(0, "backlogged");
+	uring_ok = io_uring_queue_init(CALLS, &ring, 0) == 0;
+	for (n = 0; uring_ok && n < CALLS; n++) {
 		struct virtio_simple_hdr h = {
-			.id = htole64(99), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
+			.id = htole64(99 + n), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
 			.len = htole32(4),
 		};
 		struct virtio_simple_uring_call uc = {
-			.addr = (uintptr_t)ubuf, .req_len = sizeof(h) + 4,
-			.cap = sizeof(ubuf),
+			.addr = (uintptr_t)ubuf[n], .req_len = sizeof(h) + 4,
+			.cap = sizeof(ubuf[n]),
 		};
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-		memcpy(ubuf, &h, sizeof(h));
-		memcpy(ubuf + sizeof(h), &d, 4);
+		memcpy(ubuf[n], &h, sizeof(h));
+		memcpy(ubuf[n] + sizeof(h), &d, 4);
 		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd2, NULL, 0, 0);
 		sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
 		memcpy(sqe->cmd, &uc, sizeof(uc));
-		sqe->user_data = 9;
-		io_uring_submit(&ring);
+		sqe->user_data = n;
 	}
+	if (uring_ok)
+		io_uring_submit(&ring);
+	backlogged = sysfs_u64(0, "backlogged") - backlogged;
+	tap_check(uring_ok && backlogged > 0,
+		  "%d io_uring calls on another file: %llu of them wait in its backlog",
+		  CALLS, (unsigned long long)backlogged);
 
 	if (unplug)
 		qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"vs0\"}}");
@@ -219,14 +231,19 @@ int main(int argc, char **argv)
 	{
 		struct __kernel_timespec ts = { .tv_sec = 30 };
 		struct io_uring_cqe *cqe;
-		int res = 1;
+		int nodev = 0, other = 0;
 
-		if (uring_ok && io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
-			res = cqe->res;
+		while (uring_ok && nodev + other < CALLS &&
+		       io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
+			if (cqe->res == -ENODEV)
+				nodev++;
+			else
+				other++;
 			io_uring_cqe_seen(&ring, cqe);
 		}
-		tap_check(res == -ENODEV, "the io_uring call completes with ENODEV (res %d)",
-			  res);
+		tap_check(nodev == CALLS, "every io_uring call, sent or in the backlog, "
+			  "completes with ENODEV (%d of %d, %d otherwise)", nodev, CALLS,
+			  other);
 		if (uring_ok)
 			io_uring_queue_exit(&ring);
 	}

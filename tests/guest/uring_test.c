@@ -3,11 +3,12 @@
  * Guest test of the driver's io_uring passthrough (VIRTIO_SIMPLE_URING_CALL,
  * docs/driver.md), through liburing: answers come back byte for byte into
  * registered and plain buffers, many requests in one submission notify the
- * device once, requests past the file's share wait in io_uring's workers
+ * device once, requests past the file's share wait in the driver's backlog
  * instead of failing, every malformed command gets its errno in the CQE,
  * and a ring torn down with requests in flight does not hang.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -284,15 +285,42 @@ static void notifications(struct io_uring *ring)
 		  "(at most 4: one requestq kick and response refills)", batched);
 }
 
+/* Threads of this process whose name starts with @prefix. */
+static int count_threads(const char *prefix)
+{
+	struct dirent *e;
+	char path[300], comm[32];
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		FILE *fp;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		fp = fopen(path, "r");
+		if (fp && fgets(comm, sizeof(comm), fp) &&
+		    !strncmp(comm, prefix, strlen(prefix)))
+			n++;
+		if (fp)
+			fclose(fp);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /*
- * More calls than the file may have at the device: the first try of the
- * ones past its share says EAGAIN to io_uring, whose worker then waits
- * for a slot; none fails.
+ * More calls than the file may have at the device: those past its share
+ * wait in the driver's backlog and go as answers free slots, without an
+ * io_uring worker thread; none fails.
  */
 static void past_the_share(struct io_uring *ring)
 {
 	struct virtio_simple_info info;
-	int res[DEPTH], good = 0;
+	uint64_t backlogged = sysfs_u64(0, "backlogged");
+	int res[DEPTH], good = 0, workers;
 
 	ioctl(fd, VIRTIO_SIMPLE_IOC_INFO, &info);
 	for (unsigned int i = 0; i < DEPTH; i++) {
@@ -309,6 +337,13 @@ static void past_the_share(struct io_uring *ring)
 	for (unsigned int i = 0; i < DEPTH; i++)
 		good += res[i] == VIRTIO_SIMPLE_HDR_SIZE;
 	tap_check(good == DEPTH, "and every one succeeded (%d of %d)", good, DEPTH);
+	backlogged = sysfs_u64(0, "backlogged") - backlogged;
+	tap_check(backlogged >= 1 && backlogged <= DEPTH - file_share(info.max_in_flight),
+		  "those past the share waited in the driver's backlog (backlogged +%llu)",
+		  (unsigned long long)backlogged);
+	/* io-wq's workers live on for seconds once idle: none was made */
+	workers = count_threads("iou-wrk-");
+	tap_check(workers == 0, "no io_uring worker thread was needed (%d)", workers);
 }
 
 /* Requests in flight when the file and the ring go: no hang, no leak. */
