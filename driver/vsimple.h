@@ -242,6 +242,13 @@ struct vsimple_dev {
 	char label[VIRTIO_SIMPLE_LABEL_SIZE];
 
 	struct delayed_work refill_work;
+	/*
+	 * Sends backlogs in process context: after a completion that woke
+	 * writers (they get the first go at the freed slots), or some time
+	 * after an allocation failed in the interrupt handler.
+	 */
+	struct delayed_work backlog_work;
+	bool writers_woken;		/* since the last flush */
 	struct work_struct config_work;
 	struct work_struct recover_work;	/* reset and go on */
 	unsigned int charging;			/* answers its files' charge works copy */
@@ -291,6 +298,7 @@ struct vsimple_send {
 int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 		   const struct vsimple_send *s);
 void vsimple_flush_backlogs(struct vsimple_dev *dev);
+void vsimple_backlog_work(struct work_struct *work);
 void vsimple_fail_backlogs(struct vsimple_dev *dev, int err);
 void vsimple_kick_requests(struct vsimple_dev *dev);
 int vsimple_call(struct vsimple_dev *dev, struct vsimple_file *f, u16 op,

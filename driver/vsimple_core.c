@@ -98,8 +98,11 @@ void vsimple_wake_writers(struct vsimple_dev *dev, const kuid_t *uid)
 	struct vsimple_file *f;
 
 	list_for_each_entry(f, &dev->files, node)
-		if (!uid || uid_eq(f->uid, *uid))
+		if (!uid || uid_eq(f->uid, *uid)) {
+			if (wq_has_sleeper(&f->write_wq))
+				dev->writers_woken = true;
 			wake_up_interruptible(&f->write_wq);
+		}
 }
 
 /* Descriptors came back to requestq: wake whoever waited for them. */
@@ -153,6 +156,14 @@ static void vsimple_reclaim_requests(struct vsimple_dev *dev)
  * a synchronous call alike, and for a stream request its unread limits.
  * Lock held.
  */
+/* @f's own limits on what it wrote and has not read.  Lock held. */
+static bool vsimple_stream_room(struct vsimple_dev *dev, struct vsimple_file *f)
+{
+	return f->pending < dev->max_in_flight &&
+	       f->unread_bytes + (f->at_device + 1) * vsimple_worst_cost(dev) <=
+	       VSIMPLE_FILE_BYTES;
+}
+
 bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 		       bool stream, unsigned int descs)
 {
@@ -161,9 +172,7 @@ bool vsimple_slot_free(struct vsimple_dev *dev, struct vsimple_file *f,
 	if (f->at_device >= vsimple_file_share(dev) ||
 	    vsimple_user_at_device(dev, f->uid) >= vsimple_user_share(dev))
 		return false;
-	if (stream && (f->pending >= dev->max_in_flight ||
-		       f->unread_bytes + (f->at_device + 1) *
-		       vsimple_worst_cost(dev) > VSIMPLE_FILE_BYTES))
+	if (stream && !vsimple_stream_room(dev, f))
 		return false;
 	if (dev->req_vq->num_free < descs)
 		vsimple_reclaim_requests(dev);
@@ -213,10 +222,13 @@ static void vsimple_deliver(struct vsimple_dev *dev, struct vsimple_req *req,
 	if (req->file)
 		req->file->at_device--;
 	/* only those the freed slot can let through, not every sleeper */
-	if (dev_full || user_full)
+	if (dev_full || user_full) {
 		vsimple_wake_writers(dev, dev_full ? NULL : &req->uid);
-	else if (req->file)
+	} else if (req->file) {
+		if (wq_has_sleeper(&req->file->write_wq))
+			dev->writers_woken = true;
 		wake_up_interruptible(&req->file->write_wq);
+	}
 	if (req->waiter) {
 		struct vsimple_waiter *w = req->waiter;
 
@@ -1351,9 +1363,13 @@ static void vsimple_backlog_fail(struct vsimple_dev *dev, struct vsimple_file *f
 
 /*
  * Send @f's backlog, oldest first, while its shares allow; returns whether
- * any went (the caller notifies).  Never while the device is being reset
- * or is gone: vsimple_fail_backlogs() or a later flush takes them then.
- * Lock held.
+ * any went (the caller notifies).  Only the shares: a call got in only
+ * with room in the file's stream limits (vsimple_submit()), and waiting
+ * on them here could wait on a read() that never comes while io_uring
+ * holds the file.  Never while the device is being reset or is gone:
+ * vsimple_fail_backlogs() or a later flush takes them then.  An
+ * allocation that fails (an indirect table, GFP_ATOMIC) is tried again
+ * from the backlog work.  Lock held.
  */
 static bool vsimple_flush_file(struct vsimple_dev *dev, struct vsimple_file *f)
 {
@@ -1366,11 +1382,16 @@ static bool vsimple_flush_file(struct vsimple_dev *dev, struct vsimple_file *f)
 		return false;
 	list_for_each_entry_safe(req, next, &f->backlog, node) {
 		rb = req->waiting;
-		if (!vsimple_slot_free(dev, f, true,
+		if (!vsimple_slot_free(dev, f, false,
 				       vsimple_request_descs(dev, rb)))
 			break;
 		err = vsimple_send_locked(dev, f, req, rb,
 					  le32_to_cpu(rb->hdr.len));
+		if (err == -ENOMEM) {
+			queue_delayed_work(system_wq, &dev->backlog_work,
+					   msecs_to_jiffies(10));
+			break;
+		}
 		if (err) {
 			vsimple_backlog_fail(dev, f, req, err);
 			continue;
@@ -1383,8 +1404,11 @@ static bool vsimple_flush_file(struct vsimple_dev *dev, struct vsimple_file *f)
 	return sent;
 }
 
-/* Every file's backlog, after answers freed slots.  Lock held. */
-static bool vsimple_flush_all(struct vsimple_dev *dev)
+/*
+ * Every file's backlog, taking turns: the list turns by one file each
+ * time, so no file's backlog always comes first.  Lock held.
+ */
+static bool vsimple_flush_files(struct vsimple_dev *dev)
 {
 	struct vsimple_file *f;
 	bool sent = false;
@@ -1392,16 +1416,41 @@ static bool vsimple_flush_all(struct vsimple_dev *dev)
 	list_for_each_entry(f, &dev->files, node)
 		if (f->nbacklog)
 			sent |= vsimple_flush_file(dev, f);
+	list_rotate_left(&dev->files);
 	return sent;
 }
 
-/* After a reset or a resume: send what waited meanwhile. */
+/*
+ * After answers freed slots (interrupt handler).  A writer or caller
+ * woken for them gets the first go: the backlogs are then sent by the
+ * backlog work, once the woken have run, as io_uring's workers raced them
+ * before.  Lock held.
+ */
+static bool vsimple_flush_all(struct vsimple_dev *dev)
+{
+	if (dev->writers_woken) {
+		dev->writers_woken = false;
+		if (!vsimple_state_err(dev))
+			queue_delayed_work(system_wq, &dev->backlog_work, 0);
+		return false;
+	}
+	return vsimple_flush_files(dev);
+}
+
+/* After a reset, a resume, a deferral: send what waited meanwhile. */
 void vsimple_flush_backlogs(struct vsimple_dev *dev)
 {
 	spin_lock_irq(&dev->lock);
-	if (vsimple_flush_all(dev))
+	dev->writers_woken = false;
+	if (vsimple_flush_files(dev))
 		virtqueue_kick(dev->req_vq);
 	spin_unlock_irq(&dev->lock);
+}
+
+void vsimple_backlog_work(struct work_struct *work)
+{
+	vsimple_flush_backlogs(container_of(to_delayed_work(work),
+					    struct vsimple_dev, backlog_work));
 }
 
 /* The device is gone or broken: every backlog fails with @err.  Lock held. */
@@ -1481,9 +1530,13 @@ int vsimple_submit(struct vsimple_dev *dev, struct vsimple_file *f,
 	if (!err && (!vsimple_slot_free(dev, f, owner, descs) ||
 		     (s->ucmd && s->nonblock && f->nbacklog)))
 		err = -EAGAIN;
-	/* an io_uring call past the share waits in the backlog */
+	/*
+	 * an io_uring call past the shares waits in the backlog; one past
+	 * its file's own limits waits in an io_uring worker, which io_uring
+	 * can cancel (a read() may never come)
+	 */
 	if (err == -EAGAIN && s->ucmd && s->nonblock &&
-	    f->nbacklog < VSIMPLE_BACKLOG_MAX) {
+	    f->nbacklog < VSIMPLE_BACKLOG_MAX && vsimple_stream_room(dev, f)) {
 		req->waiting = rb;
 		list_add_tail(&req->node, &f->backlog);
 		f->nbacklog++;

@@ -177,6 +177,7 @@ static void vsimple_stop(struct vsimple_dev *dev, int err)
 	spin_unlock_irq(&dev->lock);
 	synchronize_rcu();	/* notifies outside the lock are done */
 	cancel_delayed_work_sync(&dev->refill_work);
+	cancel_delayed_work_sync(&dev->backlog_work);
 	virtio_reset_device(dev->vdev);
 	spin_lock_irq(&dev->lock);
 	vsimple_fail_all(dev, err, true);
@@ -378,6 +379,7 @@ static int vsimple_probe(struct virtio_device *vdev)
 	INIT_LIST_HEAD(&dev->files);
 	INIT_LIST_HEAD(&dev->spare);
 	INIT_DELAYED_WORK(&dev->refill_work, vsimple_refill_work);
+	INIT_DELAYED_WORK(&dev->backlog_work, vsimple_backlog_work);
 	INIT_WORK(&dev->config_work, vsimple_config_work);
 	INIT_WORK(&dev->recover_work, vsimple_recover_work);
 	INIT_DELAYED_WORK(&dev->watchdog, vsimple_watchdog);

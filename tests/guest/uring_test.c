@@ -346,6 +346,37 @@ static void past_the_share(struct io_uring *ring)
 	tap_check(workers == 0, "no io_uring worker thread was needed (%d)", workers);
 }
 
+/*
+ * A file at its own limit (64 answers written and unread): an io_uring
+ * call on it does not wait in the backlog, where only a read() could free
+ * it while io_uring holds the file, but in a worker io_uring can cancel:
+ * the ring's teardown returns.
+ */
+static void own_limit_then_exit(void)
+{
+	uint64_t backlogged = sysfs_u64(0, "backlogged");
+	int f = open(NODE, O_RDWR), sent = 0, saved;
+	struct io_uring ring;
+	double t;
+
+	for (unsigned int i = 0; f >= 0 && i < DEPTH; i++)
+		sent += send_req(f, i, VIRTIO_SIMPLE_OP_ECHO, "x", 1) == 0;
+	io_uring_queue_init(4, &ring, 0);
+	saved = fd;		/* prep_call() uses the global file */
+	fd = f;
+	prep_call(&ring, arena, fill_echo(arena, 500, 8), SLOT, 0, 0,
+		  VIRTIO_SIMPLE_URING_CALL);
+	fd = saved;
+	io_uring_submit(&ring);
+	t = mono_s();
+	io_uring_queue_exit(&ring);
+	tap_check(sent == DEPTH && mono_s() - t < 10 &&
+		  sysfs_u64(0, "backlogged") == backlogged,
+		  "a call on a file with %d unread answers waits outside the backlog, "
+		  "and its ring's teardown returns (%.2f s)", sent, mono_s() - t);
+	close(f);
+}
+
 /* Requests in flight when the file and the ring go: no hang, no leak. */
 static void teardown_in_flight(void)
 {
@@ -409,6 +440,7 @@ int main(void)
 	bad_commands(&ring);
 	notifications(&ring);
 	past_the_share(&ring);
+	own_limit_then_exit();
 	io_uring_queue_exit(&ring);
 	teardown_in_flight();
 	return tap_done();
