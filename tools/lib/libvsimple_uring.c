@@ -4,7 +4,8 @@
  * driver's VIRTIO_SIMPLE_URING_CALL, on liburing.  Each slot is a buffer
  * of one request or its answer (header + max_payload), all of them one
  * area registered with the ring, so the driver sends payloads from it in
- * place.  A slot is prepared, submitted with the others, then reaped; it is
+ * place, and, room for any answer being there, the device writes answers
+ * into it where it offers ANSWER_IN_PLACE.  A slot is prepared, submitted with the others, then reaped; it is
  * free again at the next reap.
  */
 #define _GNU_SOURCE
