@@ -626,6 +626,34 @@ static void vsimple_bad_response(struct vsimple_dev *dev, const char *why,
 }
 
 /*
+ * What is wrong with @hdr as the answer to @req, @used bytes in all (at
+ * least a header), wherever it came: NULL when nothing.
+ */
+static const char *vsimple_answer_wrong(const struct virtio_simple_hdr *hdr,
+					const struct vsimple_req *req,
+					unsigned int used)
+{
+	if (le32_to_cpu(hdr->len) != used - VSIMPLE_HDR_LEN)
+		return "header len disagrees with the used length";
+	if (le16_to_cpu(hdr->op) != req->op)
+		return "op disagrees with the request";
+	if (le16_to_cpu(hdr->status) & VIRTIO_SIMPLE_S_DRIVER)
+		return "status reserved for the driver";
+	return NULL;
+}
+
+/* A well-formed answer, counted.  Lock held. */
+static void vsimple_count_answer(struct vsimple_dev *dev,
+				 const struct virtio_simple_hdr *hdr)
+{
+	dev->stats.responses++;
+	dev->recover_streak = 0;	/* it answers: resets help */
+	dev->stats.bytes_out += le32_to_cpu(hdr->len);
+	if (le16_to_cpu(hdr->status) != VIRTIO_SIMPLE_S_OK)
+		dev->stats.errors++;
+}
+
+/*
  * One used responseq buffer.  Nothing from the device is trusted: the used
  * length must be exactly 16 + the header's len, and the id and op must
  * name a request in flight.  A malformed answer to a known request fails
@@ -670,22 +698,13 @@ static void vsimple_complete(struct vsimple_dev *dev, struct vsimple_buf *buf,
 		goto recycle;
 	}
 	len = le32_to_cpu(buf->hdr.len);
-	if (len != used - VSIMPLE_HDR_LEN)
-		bad = "header len disagrees with the used length";
-	else if (le16_to_cpu(buf->hdr.op) != req->op)
-		bad = "op disagrees with the request";
-	else if (le16_to_cpu(buf->hdr.status) & VIRTIO_SIMPLE_S_DRIVER)
-		bad = "status reserved for the driver";
+	bad = vsimple_answer_wrong(&buf->hdr, req, used);
 	if (bad) {
 		vsimple_bad_response(dev, bad, used);
 		vsimple_deliver(dev, req, NULL, 0, 0, -EIO, true);
 		goto recycle;
 	}
-	dev->stats.responses++;
-	dev->recover_streak = 0;	/* it answers: resets help */
-	dev->stats.bytes_out += len;
-	if (le16_to_cpu(buf->hdr.status) != VIRTIO_SIMPLE_S_OK)
-		dev->stats.errors++;
+	vsimple_count_answer(dev, &buf->hdr);
 	buf->hdr.id = cpu_to_le64(req->user_id);
 	copy = vsimple_copy_small(dev, req, buf, len);
 	if (copy) {
@@ -745,23 +764,15 @@ static void vsimple_answered_in_place(struct vsimple_dev *dev,
 		bad = "used length out of range";
 	else if (le64_to_cpu(rb->ans.id) != rb->tag)
 		bad = "id disagrees with the request";
-	else if (len != used - VSIMPLE_HDR_LEN)
-		bad = "header len disagrees with the used length";
-	else if (le16_to_cpu(rb->ans.op) != req->op)
-		bad = "op disagrees with the request";
-	else if (le16_to_cpu(rb->ans.status) & VIRTIO_SIMPLE_S_DRIVER)
-		bad = "status reserved for the driver";
+	else
+		bad = vsimple_answer_wrong(&rb->ans, req, used);
 	if (bad) {
 		vsimple_bad_response(dev, bad, used);
 		vsimple_deliver(dev, req, NULL, 0, 0, -EIO, true);
 		return;
 	}
-	dev->stats.responses++;
+	vsimple_count_answer(dev, &rb->ans);
 	dev->stats.answered_in_place++;
-	dev->recover_streak = 0;
-	dev->stats.bytes_out += len;
-	if (le16_to_cpu(rb->ans.status) != VIRTIO_SIMPLE_S_OK)
-		dev->stats.errors++;
 	req->in_place = true;
 	req->hdr = rb->ans;
 	req->hdr.id = cpu_to_le64(req->user_id);
