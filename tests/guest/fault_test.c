@@ -23,6 +23,7 @@
 #include <virtio_simple.h>
 #include "../lib/tap.h"
 #include "guest_util.h"
+#include "uring_call.h"
 
 #define NODE "/dev/virtio-simple0"
 
@@ -63,21 +64,14 @@ static int faulty_uring_echo(int fd, struct io_uring *ring, uint8_t *buf,
 		.id = htole64(id), .op = htole16(VIRTIO_SIMPLE_OP_ECHO),
 		.len = htole32(9),
 	};
-	struct virtio_simple_uring_call uc = {
-		.addr = (uintptr_t)buf, .req_len = sizeof(h) + 9, .cap = cap,
-	};
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct io_uring_cqe *cqe;
 	int res;
 
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), "x-fault:", 8);
 	buf[sizeof(h) + 8] = how[0];
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
-	memcpy(sqe->cmd, &uc, sizeof(uc));
-	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-	sqe->buf_index = 0;
+	uring_prep_call(ring, fd, VIRTIO_SIMPLE_URING_CALL, buf, sizeof(h) + 9,
+			cap, 1, 0);
 	io_uring_submit(ring);
 	if (io_uring_wait_cqe_timeout(ring, &cqe, &ts))
 		return 0;

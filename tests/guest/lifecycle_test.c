@@ -24,6 +24,7 @@
 #include <virtio_simple.h>
 #include "../lib/tap.h"
 #include "guest_util.h"
+#include "uring_call.h"
 
 #define NODE "/dev/virtio-simple0"
 #define DRV "/sys/bus/virtio/drivers/virtio_simple"
@@ -115,10 +116,6 @@ static int late_fixed_call(int fd, uint32_t max_payload)
 		.id = htole64(5), .op = htole16(VIRTIO_SIMPLE_OP_ECHO),
 		.len = htole32(1),
 	};
-	struct virtio_simple_uring_call uc = {
-		.req_len = sizeof(h) + 1, .cap = size,
-	};
-	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	struct iovec iov;
@@ -131,13 +128,8 @@ static int late_fixed_call(int fd, uint32_t max_payload)
 		return res;
 	if (!io_uring_register_buffers(&ring, &iov, 1)) {
 		memcpy(iov.iov_base, &h, sizeof(h));
-		uc.addr = (uintptr_t)iov.iov_base;
-		sqe = io_uring_get_sqe(&ring);
-		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-		sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
-		memcpy(sqe->cmd, &uc, sizeof(uc));
-		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = 0;
+		uring_prep_call(&ring, fd, VIRTIO_SIMPLE_URING_CALL, iov.iov_base,
+				sizeof(h) + 1, size, 1, 0);
 		io_uring_submit(&ring);
 		if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
 			res = cqe->res;
@@ -197,18 +189,11 @@ int main(int argc, char **argv)
 			.id = htole64(99 + n), .op = htole16(VIRTIO_SIMPLE_OP_DELAY),
 			.len = htole32(4),
 		};
-		struct virtio_simple_uring_call uc = {
-			.addr = (uintptr_t)ubuf[n], .req_len = sizeof(h) + 4,
-			.cap = sizeof(ubuf[n]),
-		};
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
 		memcpy(ubuf[n], &h, sizeof(h));
 		memcpy(ubuf[n] + sizeof(h), &d, 4);
-		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd2, NULL, 0, 0);
-		sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
-		memcpy(sqe->cmd, &uc, sizeof(uc));
-		sqe->user_data = n;
+		uring_prep_call(&ring, fd2, VIRTIO_SIMPLE_URING_CALL, ubuf[n],
+				sizeof(h) + 4, sizeof(ubuf[n]), 0, n);
 	}
 	if (uring_ok)
 		io_uring_submit(&ring);

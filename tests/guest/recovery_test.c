@@ -24,6 +24,7 @@
 #include <virtio_simple.h>
 #include "../lib/tap.h"
 #include "guest_util.h"
+#include "uring_call.h"
 
 #define NODE "/dev/virtio-simple0"
 #define PARAM "/sys/module/virtio_simple/parameters/"
@@ -129,11 +130,9 @@ static void test_uring_failure_named(void)
 		.len = htole32(4),
 	};
 	struct __kernel_timespec ts = { .tv_sec = 30 };
-	struct virtio_simple_uring_call uc;
 	uint32_t d = htole32(1000000);
 	uint8_t buf[64] = { 0 };
 	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
 	struct io_uring ring;
 	int fd = open(NODE, O_RDWR), res = 1, ok;
 	uint64_t user_data = 0, rec0 = sysfs_u64(0, "recoveries");
@@ -141,18 +140,12 @@ static void test_uring_failure_named(void)
 
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), &d, 4);
-	uc = (struct virtio_simple_uring_call){
-		.addr = (uintptr_t)buf, .req_len = sizeof(h) + 4, .cap = sizeof(buf),
-	};
 	if (!tap_check(io_uring_queue_init(4, &ring, 0) == 0, "io_uring: a ring")) {
 		close(fd);
 		return;
 	}
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = VIRTIO_SIMPLE_URING_CALL;
-	memcpy(sqe->cmd, &uc, sizeof(uc));
-	sqe->user_data = 5;
+	uring_prep_call(&ring, fd, VIRTIO_SIMPLE_URING_CALL, buf, sizeof(h) + 4,
+			sizeof(buf), 0, 5);
 	io_uring_submit(&ring);
 	wait_sysfs_u64(0, "in_flight", 1, 10);
 	send_req(fd, 2, VIRTIO_SIMPLE_OP_ECHO, "x-fault:r", 9);

@@ -22,6 +22,7 @@
 #include <virtio_simple.h>
 #include "../lib/tap.h"
 #include "guest_util.h"
+#include "uring_call.h"
 
 #define NODE "/dev/virtio-simple0"
 #define DEPTH 64
@@ -36,19 +37,7 @@ static uint8_t *arena;		/* DEPTH slots, registered as one buffer */
 static void prep_call(struct io_uring *ring, uint8_t *buf, uint32_t req_len,
 		      uint32_t cap, int fixed, uint64_t user_data, uint32_t op)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct virtio_simple_uring_call uc = {
-		.addr = (uintptr_t)buf, .req_len = req_len, .cap = cap,
-	};
-
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memcpy(sqe->cmd, &uc, sizeof(uc));
-	if (fixed) {
-		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = 0;
-	}
-	sqe->user_data = user_data;
+	uring_prep_call(ring, fd, op, buf, req_len, cap, fixed, user_data);
 }
 
 /* A request image: header (id, ECHO, len) and a pattern of @id. */
@@ -355,18 +344,15 @@ static void past_the_share(struct io_uring *ring)
 static void own_limit_then_exit(void)
 {
 	uint64_t backlogged = sysfs_u64(0, "backlogged");
-	int f = open(NODE, O_RDWR), sent = 0, saved;
+	int f = open(NODE, O_RDWR), sent = 0;
 	struct io_uring ring;
 	double t;
 
 	for (unsigned int i = 0; f >= 0 && i < DEPTH; i++)
 		sent += send_req(f, i, VIRTIO_SIMPLE_OP_ECHO, "x", 1) == 0;
 	io_uring_queue_init(4, &ring, 0);
-	saved = fd;		/* prep_call() uses the global file */
-	fd = f;
-	prep_call(&ring, arena, fill_echo(arena, 500, 8), SLOT, 0, 0,
-		  VIRTIO_SIMPLE_URING_CALL);
-	fd = saved;
+	uring_prep_call(&ring, f, VIRTIO_SIMPLE_URING_CALL, arena,
+			fill_echo(arena, 500, 8), SLOT, 0, 0);
 	io_uring_submit(&ring);
 	t = mono_s();
 	io_uring_queue_exit(&ring);
